@@ -1,0 +1,65 @@
+"""Test-run set-up shared by the unit tests and the notebook tests."""
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mmkit import offline
+from mmkit.paths import REPO_ROOT
+from tools.notebooks import course_notebooks
+
+OFFLINE_SITE = REPO_ROOT / "tests" / "offline"
+_SUMMARY = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Guard this process, and (through PYTHONPATH's sitecustomize) every process it
+    # starts, notebook kernels included, however pytest was invoked.
+    offline.block_network()
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(OFFLINE_SITE) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(OFFLINE_SITE), *paths] if p)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_attempts():
+    """Fail a test whose code tried to go online, even if a library swallowed the error."""
+    before = len(offline.attempts)
+    yield
+    new = offline.attempts[before:]
+    assert not new, f"network access attempted during the test: {new}"
+
+
+def _compared_cells(config: pytest.Config) -> Counter:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    counts: Counter = Counter()
+    for outcome in ("passed", "failed"):
+        for report in reporter.stats.get(outcome, []) if reporter else []:
+            if report.when == "call" and ".ipynb::" in report.nodeid:
+                counts[report.nodeid.split("::")[0]] += 1
+    return counts
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On a full run, every course notebook must have had its cells compared by nbval."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    counts = _compared_cells(config)
+    expected = [Path(p).relative_to(REPO_ROOT).as_posix() for p in course_notebooks()]
+    missing = [name for name in expected if not counts[name]]
+    config.stash[_SUMMARY] = (f"nbval: {sum(counts.values())} notebook cells compared in "
+                              f"{len(counts)} notebook(s)")
+    if missing or not counts:
+        unchecked = ", ".join(missing) or "any notebook"
+        config.stash[_SUMMARY] += (f"; FAILED: no cells compared for {unchecked}"
+                                   " (a full run must compare every notebook)")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _SUMMARY in config.stash:
+        terminalreporter.write_line(config.stash[_SUMMARY])

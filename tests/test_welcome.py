@@ -1,0 +1,56 @@
+"""The welcome notebook's neuron, its plot and its widget."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from mmkit.welcome import neuron, neuron_widget, plot_neuron, sigmoid, switch_point
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_sigmoid_matches_torch_and_stays_finite():
+    z = np.array([-1000.0, -30.0, -1.0, 0.0, 2.5, 30.0, 1000.0])
+    expected = torch.sigmoid(torch.tensor(z, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(sigmoid(z), expected, rtol=1e-14, atol=0)
+    assert np.all(np.isfinite(sigmoid(z)))
+
+
+def test_neuron_crosses_one_half_at_its_switch_point():
+    for weight, bias in [(2.0, -1.0), (-3.0, 1.5), (0.5, 2.0)]:
+        x0 = switch_point(weight, bias)
+        assert neuron(np.array([x0]), weight, bias)[0] == pytest.approx(0.5)
+    assert switch_point(0.0, 1.0) is None
+
+
+def test_plot_draws_the_neuron_and_its_switch_point():
+    ax = plot_neuron(weight=2.0, bias=-1.0)
+    x, y = ax.lines[0].get_data()
+    np.testing.assert_allclose(y, neuron(x, 2.0, -1.0))
+    assert ax.lines[-1].get_xdata()[0] == pytest.approx(0.5)
+    assert "crosses 0.5 at x = 0.50" in ax.get_title()
+
+
+def test_plot_with_zero_weight_says_it_never_switches():
+    ax = plot_neuron(weight=0.0, bias=1.0)
+    assert "never" in ax.get_title()
+
+
+def test_moving_a_slider_redraws_with_the_new_value():
+    widget = neuron_widget()
+    weight, bias = widget.children[:2]
+    assert widget.result.get_title().startswith("y = σ(1·x + 0):")
+    weight.value = 3.0
+    bias.value = -1.5
+    x, y = widget.result.lines[0].get_data()
+    np.testing.assert_allclose(y, neuron(x, 3.0, -1.5))
+    assert "crosses 0.5 at x = 0.50" in widget.result.get_title()
+
+
+def test_title_writes_a_negative_bias_as_a_minus():
+    assert plot_neuron(weight=2.0, bias=-1.0).get_title().startswith("y = σ(2·x - 1):")

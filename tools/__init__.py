@@ -1,0 +1,1 @@
+"""Maintainers' tools: run, refresh and check the notebooks; start JupyterLab."""
