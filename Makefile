@@ -4,6 +4,7 @@
 #   make test     set up (first time only), lint, run the unit tests and every notebook
 #   make refresh  re-execute the notebooks in place (after changing mmkit/ or a notebook)
 #   make bench    time each notebook and record its peak memory (benchmarks/results/)
+#   make student  students' copies of the notebooks in student/: solutions out, outputs cleared
 #   make lock     re-pin every indirect dependency in constraints.txt
 #   make clean    remove the virtual environment
 #
@@ -31,7 +32,7 @@ RUN_ENV := PYTHONHASHSEED=0 SOURCE_DATE_EPOCH=1767225600 \
 LAB_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 \
 	JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: lab test lint unit refresh bench lock install check-python clean
+.PHONY: lab test lint refresh bench student lock install check-python clean
 
 lab: install
 	$(LAB_ENV) $(PY) -m tools.lab
@@ -47,6 +48,9 @@ refresh: install
 
 bench: install
 	$(RUN_ENV) $(PY) -m benchmarks notebooks $(NOTEBOOKS)
+
+student: install
+	$(PY) -m tools.student $(NOTEBOOKS)
 
 install: $(STAMP)
 

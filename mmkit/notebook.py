@@ -203,3 +203,12 @@ def check_environment() -> EnvironmentReport:
     """Check Python, the pinned packages, offline mode and the data folder."""
     return EnvironmentReport((_python_check(), *package_checks(), _offline_check(),
                               _data_check()))
+
+
+def show_source(obj: object):
+    """Display the source code of a function or class, highlighted, for reading in a notebook."""
+    import inspect
+
+    from IPython.display import Code
+
+    return Code(inspect.getsource(obj), language="python")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmkit.welcome import neuron, neuron_widget, plot_neuron, sigmoid, switch_point
+from mmkit.demos.welcome import neuron, neuron_widget, plot_neuron, sigmoid, switch_point
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,130 @@
+"""Feedback on an exercise answer: what is wrong, not only that something is.
+
+`compare(answer, expected)` recognises the typical mistakes with arrays
+(nothing returned, wrong shape, the transpose, a flipped sign, a constant
+factor such as a missing 1/N, a few wrong entries) and says so. `attempt`
+runs a learner's function and turns "not written yet" and crashes into
+feedback too.
+"""
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one answer; its repr is what the notebook shows."""
+
+    ok: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.message}"
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def correct(message: str = "Correct!") -> Feedback:
+    return Feedback(True, message)
+
+
+def wrong(message: str) -> Feedback:
+    return Feedback(False, message)
+
+
+class NotAnswered(Exception):
+    """Raised inside `attempt` to turn a learner's exception into feedback."""
+
+    def __init__(self, feedback: Feedback):
+        super().__init__(feedback.message)
+        self.feedback = feedback
+
+
+def attempt(function: Callable, *args, **kwargs):
+    """Call the learner's `function`; raise `NotAnswered` with feedback if it fails.
+
+    Use inside a check: `out = attempt(f, x)` inside `try: ... except NotAnswered as e:
+    return e.feedback`, or decorate the check with `@check`.
+    """
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise NotAnswered(wrong("Not answered yet: replace `raise NotImplementedError()` "
+                                "with your code.")) from None
+    except Exception as error:  # the learner's bug: show where, briefly
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        raise NotAnswered(wrong(f"Your code raised {type(error).__name__}: {error} "
+                                f"(line {frame.lineno}: `{(frame.line or '').strip()}`)")
+                          ) from None
+
+
+def check(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
+    """Decorator for check functions: `NotAnswered` raised inside becomes the returned feedback."""
+
+    def wrapper(*args, **kwargs) -> Feedback:
+        try:
+            return function(*args, **kwargs)
+        except NotAnswered as failure:
+            return failure.feedback
+
+    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
+    wrapper.__wrapped__ = function
+    return wrapper
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> list[int]:
+    return [int(i) for i in np.unravel_index(flat, shape)] if shape else []
+
+
+def compare(answer: object, expected: np.ndarray, name: str = "your answer",
+            rtol: float = 1e-6, atol: float = 1e-8) -> Feedback:
+    """Compare an array answer with the expected array and name the mistake if there is one."""
+    expected = np.asarray(expected, dtype=float)
+    if answer is None:
+        return wrong(f"{name} is None: did you forget to `return` it?")
+    try:
+        got = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return wrong(f"{name} should be an array of numbers, got {type(answer).__name__}")
+    if got.shape != expected.shape:
+        message = f"{name} has shape {got.shape}, expected {expected.shape}"
+        if got.T.shape == expected.shape and np.allclose(got.T, expected, rtol, atol):
+            message += ": it is the transpose of the right answer (check the order in `@`)"
+        elif got.size == expected.size:
+            message += ": the right number of values, arranged differently (reshape? axis?)"
+        elif got.ndim == expected.ndim - 1:
+            message += ": one axis is missing (summed over an axis you should keep? keepdims?)"
+        return wrong(message)
+    not_finite = ~np.isfinite(got)
+    if not_finite.any():
+        first = _index(int(np.argmax(not_finite)), got.shape)
+        return wrong(f"{name} contains {int(not_finite.sum())} NaN/inf value(s), the first at "
+                     f"index {first}: an overflow, or a log/division of 0?")
+    if np.allclose(got, expected, rtol, atol):
+        return correct()
+    if np.any(expected) and np.allclose(got, -expected, rtol, atol):
+        return wrong(f"{name} has the right size everywhere but the opposite sign: "
+                     "check the direction (a minus sign, or pred − target vs target − pred)")
+    nonzero = np.abs(expected) > atol
+    if nonzero.any() and np.allclose(got[~nonzero], 0, atol=atol):
+        ratios = got[nonzero] / expected[nonzero]
+        if np.allclose(ratios, ratios[0], rtol=1e-6) and ratios[0] > 0:
+            return wrong(f"{name} is {ratios[0]:.4g} × the right answer everywhere: a missing "
+                         "or extra constant factor (dividing by N? a factor of 2?)")
+    bad = ~np.isclose(got, expected, rtol, atol)
+    first = int(np.argmax(bad))
+    where = _index(first, got.shape)
+    return wrong(f"{int(bad.sum())} of {got.size} values of {name} differ; the first at index "
+                 f"{where}: expected {expected.flat[first]:.6g}, got {got.flat[first]:.6g}")
+
+
+def compare_number(answer: object, expected: float, name: str = "your answer",
+                   rtol: float = 1e-6, atol: float = 1e-8) -> Feedback:
+    """Compare a single number, with the same hints as `compare` (sign, factor)."""
+    if answer is not None and np.ndim(answer) != 0:
+        return wrong(f"{name} should be a single number, got shape {np.shape(answer)}")
+    return compare(answer, np.asarray(expected, dtype=float), name, rtol, atol)

@@ -1,0 +1,56 @@
+"""The shared exercise feedback names typical mistakes."""
+
+import numpy as np
+import pytest
+
+from mmkit.exercises.feedback import attempt, check, compare, compare_number, correct
+
+EXPECTED = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (None, "forget to `return`"),
+    ("abc", "should be an array of numbers"),
+    (EXPECTED.T, "transpose of the right answer"),
+    (EXPECTED.reshape(3, 2) * 0 + 1, "arranged differently"),
+    (EXPECTED.sum(axis=0), "one axis is missing"),
+    (-EXPECTED, "opposite sign"),
+    (EXPECTED / 2, "0.5 × the right answer"),
+    (np.where(EXPECTED == 5, np.nan, EXPECTED), "NaN/inf value(s), the first at index [1, 1]"),
+    (np.where(EXPECTED == 6, 7.0, EXPECTED), "1 of 6 values of your answer differ; the first "
+                                             "at index [1, 2]: expected 6, got 7"),
+])
+def test_typical_mistakes_are_named(answer, phrase):
+    feedback = compare(answer, EXPECTED)
+    assert not feedback.ok
+    assert phrase in feedback.message
+    assert repr(feedback).startswith("✗ ")
+
+
+def test_the_right_answer_passes_within_tolerance():
+    feedback = compare(EXPECTED + 1e-10, EXPECTED)
+    assert feedback.ok and repr(feedback) == "✓ Correct!"
+
+
+def test_numbers():
+    assert compare_number(0.25, 0.25).ok
+    assert "opposite sign" in compare_number(-0.25, 0.25).message
+    assert "single number" in compare_number([0.25], 0.25).message
+
+
+def test_attempt_turns_unfinished_and_crashing_code_into_feedback():
+    def unfinished(x):
+        raise NotImplementedError()
+
+    def crashing(x):
+        return x @ np.ones((5, 5))
+
+    @check
+    def check_double(f):
+        return compare(attempt(f, EXPECTED), 2 * EXPECTED) or correct("Doubled!")
+
+    assert "Not answered yet" in check_double(unfinished).message
+    message = check_double(crashing).message
+    assert message.startswith("Your code raised ValueError") and "x @ np.ones((5, 5))" in message
+    assert check_double(lambda x: 2 * x).ok
+    assert check_double.__name__ == "check_double"
