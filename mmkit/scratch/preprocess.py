@@ -1,0 +1,91 @@
+"""Preparing inputs for the first layer: normalise, pad, encode; and the digits data.
+
+The forward pass starts before the first layer: a network wants numbers on a
+similar scale (normalise), of a fixed size (pad), and categories as vectors
+(encode).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mmkit.scratch.validate import as_float_array, check_finite
+
+
+def standardize(train: np.ndarray, *others: np.ndarray, eps: float = 1e-8
+                ) -> tuple[np.ndarray, ...]:
+    """Scale each feature to mean 0 and standard deviation 1, with statistics from `train`.
+
+    train: (N, D), others: (M, D) each → the same shapes. Using the training
+    statistics for every split is the rule: the test set must not leak into
+    preprocessing. Constant features (std 0) are only centred. Same result as
+    scikit-learn's StandardScaler.
+    """
+    train = check_finite(as_float_array(train, "train"), "train")
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    std = np.where(std < eps, 1.0, std)
+    out = [(train - mean) / std]
+    for i, other in enumerate(others):
+        other = check_finite(as_float_array(other, f"split {i + 1}"), f"split {i + 1}")
+        if other.shape[1:] != train.shape[1:]:
+            expected = ", ".join(map(str, train.shape[1:]))
+            raise ValueError(f"split {i + 1}: expected shape (M, {expected}), got {other.shape}")
+        out.append((other - mean) / std)
+    return tuple(out)
+
+
+def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Integer labels (N,) → one-hot rows (N, num_classes) of 0.0/1.0 (torch's F.one_hot)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels: expected integers of shape (N,), got {labels.dtype} "
+                         f"{labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes - 1}], got values from "
+                         f"{labels.min()} to {labels.max()}")
+    return np.eye(num_classes)[labels]
+
+
+def pad(sequences: list[np.ndarray], length: int | None = None, value: float = 0.0
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Pad (or cut) variable-length sequences to one length, with a mask of the real entries.
+
+    sequences: N arrays of shape (Lᵢ,) → (padded (N, L), mask (N, L) of bools);
+    L is the longest sequence unless `length` is given.
+    """
+    length = max((len(s) for s in sequences), default=0) if length is None else length
+    if length < 0:
+        raise ValueError(f"length must be >= 0, got {length}")
+    padded = np.full((len(sequences), length), value, dtype=np.float64)
+    mask = np.zeros((len(sequences), length), dtype=bool)
+    for i, sequence in enumerate(sequences):
+        sequence = np.asarray(sequence, dtype=np.float64)[:length]
+        padded[i, :len(sequence)] = sequence
+        mask[i, :len(sequence)] = True
+    return padded, mask
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and test arrays: X (N, 64) float64 pixel values, y (N,) int digits 0–9."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+
+
+def load_digits_split(test_size: float = 0.25, seed: int = 0, standardized: bool = True
+                      ) -> Split:
+    """scikit-learn's 1,797 handwritten 8×8 digits (shipped with it: no download), split
+    stratified by class, and standardised with the training statistics."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        digits.data, digits.target, test_size=test_size, random_state=seed,
+        stratify=digits.target)
+    if standardized:
+        X_train, X_test = standardize(X_train, X_test)
+    return Split(X_train, X_test, y_train.astype(np.int64), y_test.astype(np.int64))
