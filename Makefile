@@ -3,7 +3,8 @@
 #   make lab      set up (first time only) and start JupyterLab on notebooks/
 #   make test     set up (first time only), lint, run the unit tests and every notebook
 #   make refresh  re-execute the notebooks in place (after changing mmkit/ or a notebook)
-#   make bench    time each notebook and record its peak memory (benchmarks/results/)
+#   make bench    time each notebook, record its peak memory, time the from-scratch MLP
+#                 against PyTorch (results in benchmarks/results/, to commit)
 #   make student  students' copies of the notebooks in student/: solutions out, outputs cleared
 #   make lock     re-pin every indirect dependency in constraints.txt
 #   make clean    remove the virtual environment
@@ -48,6 +49,7 @@ refresh: install
 
 bench: install
 	$(RUN_ENV) $(PY) -m benchmarks notebooks $(NOTEBOOKS)
+	$(RUN_ENV) $(PY) -m benchmarks scratch
 
 student: install
 	$(PY) -m tools.student $(NOTEBOOKS)

@@ -1,10 +1,14 @@
-"""Command line for the benchmarks: `python -m benchmarks notebooks [NOTEBOOK ...]`."""
+"""Command line for the benchmarks.
+
+    python -m benchmarks notebooks [NOTEBOOK ...]   wall time and peak memory per notebook
+    python -m benchmarks scratch                    from-scratch MLP step vs PyTorch
+"""
 
 import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import notebooks
+from benchmarks import notebooks, scratch_vs_torch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,8 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("notebooks", help="wall time and peak memory of each notebook")
     run.add_argument("paths", nargs="*", type=Path, help="default: every course notebook")
     run.add_argument("--out", type=Path, default=notebooks.RESULTS)
+    commands.add_parser("scratch", help="from-scratch MLP training step vs PyTorch")
     args = parser.parse_args(argv)
-    notebooks.main(args.paths, args.out)
+    if args.command == "notebooks":
+        notebooks.main(args.paths, args.out)
+    else:
+        print(scratch_vs_torch.main())
     return 0
 
 

@@ -33,3 +33,14 @@ def test_rows_are_merged_by_notebook(tmp_path):
     rows["00_b.ipynb"] = "| 00_b.ipynb | 2.0 | 200 |"
     write_table(rows, table)
     assert list(read_rows(table)) == ["00_b.ipynb", "01_a.ipynb"]
+
+
+def test_scratch_vs_torch_writes_a_row_per_dtype(tmp_path):
+    from benchmarks import scratch_vs_torch
+
+    text = scratch_vs_torch.main(out=tmp_path / "s.md", steps=2, repeats=1)
+    rows = [line for line in text.splitlines() if line.startswith("| float")]
+    assert [row.split("|")[1].strip() for row in rows] == ["float64", "float32"]
+    assert all(float(row.split("|")[4]) > 0 for row in rows)
+    committed = scratch_vs_torch.RESULTS.read_text()
+    assert "| float64 |" in committed and "| float32 |" in committed
