@@ -1,0 +1,335 @@
+"""Notebook 02's pictures and widget: the backward pass on a graph, checks, a training step.
+
+Backpropagation itself lives in `mmkit.scratch` (`autograd.Tensor.backward`,
+`Linear.backward`, ..., `gradcheck`); this module only shows it:
+
+    neuron_graph             the tiny neuron L = (σ(w·x + b) − y)² as a labelled graph
+    local_derivative         ∂(a node)/∂(one of its inputs), for a graph of scalars
+    chain_rule_step          "∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = ..." for the node just reached
+    backward_state           a fresh graph, run `step` nodes into its backward pass
+    plot_backward_step       that state drawn, the current node highlighted
+    backward_widget          the same, with a slider for the step
+    difference_errors        error of forward and centred differences against the exact slope
+    plot_difference_errors   the same, against the step h, on log-log axes
+    read_relative_error      what a gradient check's relative error says, in words
+    gradcheck_table          a `check_module` report, one verdict per array
+    torch_twin               a PyTorch copy of a from-scratch MLP, same weights
+    two_moons                a 2-D toy classification set, generated (NumPy only)
+    plot_losses              a training loss, step by step
+
+All tensors of the neuron are scalars (shape ()).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import display
+from matplotlib.axes import Axes
+
+from mmkit.scratch.autograd import Tensor, backward_steps, draw_graph, topological_order
+from mmkit.scratch.gradcheck import GradCheck
+from mmkit.scratch.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, sigmoid
+
+#: The numbers of the neuron used throughout notebook 02: input, weight, bias, target.
+NEURON = {"x": 1.5, "w": 0.8, "b": -0.5, "y": 1.0}
+#: Graph boxes are drawn with this font size (draw_graph's own is small at 72 dpi).
+GRAPH_FONTSIZE = 10
+GRAPH_FIGSIZE = (9.0, 3.3)
+
+
+def neuron_graph(x: float = NEURON["x"], w: float = NEURON["w"], b: float = NEURON["b"],
+                 y: float = NEURON["y"]) -> dict[str, Tensor]:
+    """The computational graph of L = (σ(w·x + b) − y)², every node labelled.
+
+    Returns scalar tensors (shape ()) by name: the leaves "x", "y" (data) and
+    "w", "b" (requires_grad), and the intermediate results "wx" = w·x,
+    "z" = wx + b, "y_hat" = σ(z) (label ŷ), "e" = ŷ − y and "L" = e².
+    """
+    for name, value in (("x", x), ("w", w), ("b", b), ("y", y)):
+        if not isinstance(value, int | float | np.floating | np.integer):
+            raise TypeError(f"neuron_graph: {name} must be a number, got {type(value).__name__}")
+    nodes = {"x": Tensor(float(x), label="x"), "w": Tensor(float(w), True, "w"),
+             "b": Tensor(float(b), True, "b"), "y": Tensor(float(y), label="y")}
+    nodes["wx"] = nodes["w"] * nodes["x"]
+    nodes["z"] = nodes["wx"] + nodes["b"]
+    nodes["y_hat"] = nodes["z"].sigmoid()
+    nodes["e"] = nodes["y_hat"] - nodes["y"]
+    nodes["L"] = nodes["e"] ** 2
+    for name in ("wx", "z", "e", "L"):
+        nodes[name].label = name
+    nodes["y_hat"].label = "ŷ"
+    return nodes
+
+
+def neuron_loss(x: float, w: float, b: float, y: float) -> float:
+    """L = (σ(w·x + b) − y)² for plain numbers, without a graph (for finite differences)."""
+    return float((sigmoid(np.float64(w * x + b)) - y) ** 2)
+
+
+def local_derivative(user: Tensor, node: Tensor) -> float:
+    """∂user/∂node, where `node` is one of `user`'s inputs; both scalars (shape ()).
+
+    Runs `user`'s backward closure with an upstream gradient of 1: what comes
+    back for `node` is the local derivative alone.
+    """
+    if node not in user._prev:
+        raise ValueError(f"local_derivative: {node!r} is not an input of {user!r}")
+    if user.data.size != 1 or node.data.size != 1:
+        raise ValueError(f"local_derivative: expected scalar tensors, got shapes {user.shape} "
+                         f"and {node.shape}")
+    grads = user._backward(np.ones_like(user.data))
+    return float(sum(g for parent, g in zip(user._prev, grads, strict=True) if parent is node))
+
+
+def _name(node: Tensor) -> str:
+    return node.label or node._op or "?"
+
+
+def chain_rule_step(node: Tensor, root: Tensor) -> str:
+    """How `node`'s gradient is made: "∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = (−0.664)(0.222) = −0.147".
+
+    The upstream gradient of each node that used `node` (already computed
+    when the backward pass reaches `node`) times the local derivative, summed
+    over those users. Scalar graphs only; the root's gradient is 1.
+    """
+    top = _name(root)
+    if node is root:
+        return f"∂{top}/∂{top} = 1: the backward pass starts at the loss"
+    users = [user for user in topological_order(root) if node in user._prev]
+    if not users:
+        raise ValueError(f"chain_rule_step: {node!r} is not part of the graph of {root!r}")
+    symbols, numbers, total = [], [], 0.0
+    for user in users:
+        if user.grad is None:
+            raise ValueError(f"chain_rule_step: {_name(user)} has no gradient yet; run the "
+                             "backward pass up to it first")
+        upstream, local = float(user.grad), local_derivative(user, node)
+        symbols.append(f"∂{top}/∂{_name(user)} · ∂{_name(user)}/∂{_name(node)}")
+        numbers.append(f"({upstream:.3g})({local:.3g})")
+        total += upstream * local
+    return (f"∂{top}/∂{_name(node)} = {' + '.join(symbols)} = {' + '.join(numbers)} "
+            f"= {total:.3g}")
+
+
+@dataclass
+class BackwardState:
+    """A neuron graph `step` nodes into its backward pass.
+
+    nodes: the graph's tensors by name (see `neuron_graph`); visited: the
+    nodes whose gradient is complete, in the order the pass reached them;
+    total: how many nodes the whole pass visits (those that require grad).
+    """
+
+    nodes: dict[str, Tensor]
+    visited: list[Tensor]
+    total: int
+
+    @property
+    def current(self) -> Tensor | None:
+        """The node reached last, or None before the first step."""
+        return self.visited[-1] if self.visited else None
+
+
+def n_backward_steps() -> int:
+    """How many nodes the neuron's backward pass visits: 7 (every node that requires grad)."""
+    return sum(node.requires_grad for node in topological_order(neuron_graph()["L"]))
+
+
+def backward_state(step: int) -> BackwardState:
+    """Build a fresh neuron graph and run the first `step` nodes of its backward pass.
+
+    step: 0 (nothing done yet) to `n_backward_steps()` (the whole pass).
+    """
+    total = n_backward_steps()
+    if not isinstance(step, int | np.integer) or not 0 <= step <= total:
+        raise ValueError(f"step must be an int from 0 to {total}, got {step!r}")
+    nodes = neuron_graph()
+    steps = backward_steps(nodes["L"])
+    visited = [next(steps)[0] for _ in range(step)]
+    return BackwardState(nodes, visited, total)
+
+
+def _draw(root: Tensor, ax: Axes | None, highlight: Tensor | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=GRAPH_FIGSIZE)
+    draw_graph(root, ax=ax, highlight=highlight)
+    for text in ax.texts:
+        text.set_fontsize(GRAPH_FONTSIZE)
+    return ax
+
+
+def plot_graph(root: Tensor, ax: Axes | None = None, title: str = "") -> Axes:
+    """`draw_graph(root)` at a readable size, with a title."""
+    ax = _draw(root, ax, None)
+    ax.set_title(title, fontsize=GRAPH_FONTSIZE + 1)
+    return ax
+
+
+def plot_backward_step(step: int, ax: Axes | None = None) -> Axes:
+    """The neuron's graph after `step` nodes of the backward pass.
+
+    The current node is orange and its title says how its gradient was made
+    (upstream gradient × local derivative); boxes already reached show "grad".
+    step: 0 to `n_backward_steps()` (7).
+    """
+    state = backward_state(step)
+    root, node = state.nodes["L"], state.current
+    ax = _draw(root, ax, node)
+    if node is None:
+        title = (f"step 0 of {state.total}: the forward pass is done, no gradient yet; "
+                 "the pass starts at L")
+    else:
+        title = f"step {step} of {state.total}: {chain_rule_step(node, root)}"
+    ax.set_title(title, fontsize=GRAPH_FONTSIZE + 1)
+    return ax
+
+
+def backward_widget() -> widgets.interactive:
+    """A slider "step" (0–7) driving `plot_backward_step`; `.result` holds the latest Axes."""
+
+    def show(step: int) -> Axes:
+        ax = plot_backward_step(step)
+        display(ax.figure)
+        plt.close(ax.figure)
+        return ax
+
+    slider = widgets.IntSlider(value=0, min=0, max=n_backward_steps(), step=1,
+                               description="step", continuous_update=False)
+    return widgets.interactive(show, step=slider)
+
+
+def difference_errors(hs: Sequence[float] | np.ndarray, x: float = NEURON["x"],
+                      w: float = NEURON["w"], b: float = NEURON["b"], y: float = NEURON["y"]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """|numeric − exact| for ∂L/∂w of the neuron, for each step size h.
+
+    hs: (K,) positive step sizes → (forward, centred): two arrays of shape
+    (K,), the errors of (L(w + h) − L(w))/h and of (L(w + h) − L(w − h))/2h.
+    """
+    hs = np.asarray(hs, dtype=float)
+    if hs.ndim != 1 or not np.all(hs > 0):
+        raise ValueError(f"hs: expected a 1-D array of positive step sizes, got {hs!r}")
+    s = sigmoid(np.float64(w * x + b))
+    exact = 2 * (s - y) * s * (1 - s) * x
+    loss = np.vectorize(lambda v: neuron_loss(x, v, b, y))
+    forward = (loss(w + hs) - loss(w)) / hs
+    centred = (loss(w + hs) - loss(w - hs)) / (2 * hs)
+    return np.abs(forward - exact), np.abs(centred - exact)
+
+
+def plot_difference_errors(hs: Sequence[float] | np.ndarray | None = None,
+                           ax: Axes | None = None) -> Axes:
+    """Log-log plot of the forward and centred difference errors against h.
+
+    hs: (K,) step sizes, 1e-12 to 1 by default. An error below 1e-14 (or
+    exactly 0) is drawn at 1e-14, the bottom of the axis.
+    """
+    hs = np.logspace(-12, 0, 49) if hs is None else np.asarray(hs, dtype=float)
+    forward, centred = difference_errors(hs)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 3.3))
+    floor = 1e-14
+    ax.loglog(hs, np.maximum(forward, floor), "o-", ms=3, label="forward  (L(w+h) − L(w)) / h")
+    ax.loglog(hs, np.maximum(centred, floor), "o-", ms=3,
+              label="centred  (L(w+h) − L(w−h)) / 2h")
+    ax.axvline(1e-6, color="grey", ls="--", lw=1)
+    ax.text(1e-6, 2e-14, " h = 1e-6 (numerical_gradient)", fontsize=9, va="bottom")
+    ax.set(xlabel="step h", ylabel="|numeric − exact|", ylim=(floor / 2, 10),
+           title="Finite differences: truncation error (right) vs rounding error (left)")
+    ax.legend(loc="upper left", fontsize=9)
+    return ax
+
+
+def read_relative_error(error: float) -> str:
+    """A gradient check's relative error ‖a − n‖ / (‖a‖ + ‖n‖) in words.
+
+    Below 1e-7 only rounding noise is left (its exact digits vary from machine
+    to machine, so they are not shown); up to 1e-4 is suspicious (fine near a
+    kink such as ReLU's 0, otherwise look again); above that the gradient is wrong.
+    """
+    error = float(error)
+    if not np.isfinite(error) or error < 0:
+        raise ValueError(f"a relative error is a finite number >= 0, got {error!r}")
+    if error < 1e-7:
+        return "< 1e-7   ✓ right (rounding noise only)"
+    if error < 1e-4:
+        return f"{error:.0e}    ? suspicious: a kink, float32, or a small bug"
+    return f"{error:.2g}     ✗ wrong"
+
+
+def gradcheck_table(report: GradCheck) -> str:
+    """One line per checked array of a `check_module` report: its name and the verdict."""
+    if not report.errors:
+        raise ValueError("gradcheck_table: the report checks no arrays")
+    width = max(len(name) for name in report.errors)
+    return "\n".join(f"{name:<{width}}  relative error {read_relative_error(error)}"
+                     for name, error in report.errors.items())
+
+
+_TORCH_ACTIVATIONS = {ReLU: torch.nn.ReLU, Sigmoid: torch.nn.Sigmoid, Tanh: torch.nn.Tanh}
+
+
+def torch_twin(model: Sequential) -> torch.nn.Sequential:
+    """A `torch.nn.Sequential` (float64) with the same layers and weights as `model`.
+
+    model: a from-scratch `Sequential` of `Linear`, `ReLU`, `Sigmoid` and
+    `Tanh` layers (what `mlp` builds). Parameter names match: "0.weight", ...
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"torch_twin: expected a Sequential (e.g. from mlp), got "
+                        f"{type(model).__name__}")
+    layers: list[torch.nn.Module] = []
+    for layer in model.layers:
+        if isinstance(layer, Linear):
+            twin = torch.nn.Linear(layer.in_features, layer.out_features,
+                                   bias=layer.bias is not None, dtype=torch.float64)
+            with torch.no_grad():
+                twin.weight.copy_(torch.from_numpy(layer.weight.data))
+                if layer.bias is not None:
+                    twin.bias.copy_(torch.from_numpy(layer.bias.data))
+            layers.append(twin)
+        elif type(layer) in _TORCH_ACTIVATIONS:
+            layers.append(_TORCH_ACTIVATIONS[type(layer)]())
+        else:
+            raise TypeError(f"torch_twin: no PyTorch twin for {layer!r}; expected Linear, "
+                            "ReLU, Sigmoid or Tanh layers")
+    return torch.nn.Sequential(*layers)
+
+
+def two_moons(n: int = 200, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, as scikit-learn's `make_moons` draws them.
+
+    Generated with NumPy (importing scikit-learn would cost seconds).
+    Returns X: (n, 2) float64 points and labels: (n,) int64 in {0, 1}, n // 2
+    of class 0 (the upper moon) first, then the rest of class 1.
+    """
+    if not isinstance(n, int) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    n_upper = n // 2
+    angle_upper = np.linspace(0, np.pi, n_upper)
+    angle_lower = np.linspace(0, np.pi, n - n_upper)
+    upper = np.column_stack([np.cos(angle_upper), np.sin(angle_upper)])
+    lower = np.column_stack([1 - np.cos(angle_lower), 0.5 - np.sin(angle_lower)])
+    X = np.vstack([upper, lower]) + rng.normal(0, noise, size=(n, 2))
+    labels = np.repeat(np.array([0, 1], dtype=np.int64), [n_upper, n - n_upper])
+    return X, labels
+
+
+def plot_losses(losses: Sequence[float] | np.ndarray, ax: Axes | None = None,
+                title: str = "") -> Axes:
+    """The loss after each training step.  losses: (T,), losses[0] before any update."""
+    losses = np.asarray(losses, dtype=float)
+    if losses.ndim != 1 or len(losses) == 0:
+        raise ValueError(f"losses: expected a non-empty 1-D sequence, got shape {losses.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.0))
+    ax.plot(np.arange(len(losses)), losses, "o-", ms=3)
+    ax.set(xlabel="update steps done", ylabel="training loss", title=title)
+    return ax

@@ -1,0 +1,213 @@
+"""Notebook 02's graph, its step-by-step backward pass, its widget and its helpers."""
+
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.colors import to_rgba
+
+from mmkit.demos.backpropagation import (
+    NEURON,
+    backward_state,
+    backward_widget,
+    chain_rule_step,
+    difference_errors,
+    gradcheck_table,
+    local_derivative,
+    n_backward_steps,
+    neuron_graph,
+    neuron_loss,
+    plot_backward_step,
+    plot_difference_errors,
+    plot_graph,
+    plot_losses,
+    read_relative_error,
+    torch_twin,
+    two_moons,
+)
+from mmkit.scratch.autograd import COLORS
+from mmkit.scratch.gradcheck import check_module
+from mmkit.scratch.layers import Linear, Sigmoid, mlp
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def torch_neuron():
+    x, w, b, y = (torch.tensor(NEURON[k], dtype=torch.float64, requires_grad=k in "wb")
+                  for k in "xwby")
+    loss = (torch.sigmoid(w * x + b) - y) ** 2
+    loss.backward()
+    return loss, w, b
+
+
+def test_neuron_graph_matches_torch_forward_and_backward():
+    nodes = neuron_graph()
+    loss, w, b = torch_neuron()
+    assert nodes["L"].item() == pytest.approx(loss.item())
+    assert nodes["L"].item() == pytest.approx(neuron_loss(**NEURON))
+    nodes["L"].backward()
+    assert nodes["w"].grad.item() == pytest.approx(w.grad.item())
+    assert nodes["b"].grad.item() == pytest.approx(b.grad.item())
+    assert nodes["y_hat"].label == "ŷ" and nodes["wx"].label == "wx"
+
+
+def test_neuron_graph_refuses_non_numbers():
+    with pytest.raises(TypeError, match="w must be a number, got str"):
+        neuron_graph(w="0.8")
+
+
+def test_local_derivative_is_the_ops_own_slope():
+    nodes = neuron_graph()
+    s = nodes["y_hat"].item()
+    assert local_derivative(nodes["y_hat"], nodes["z"]) == pytest.approx(s * (1 - s))
+    assert local_derivative(nodes["wx"], nodes["w"]) == pytest.approx(NEURON["x"])
+    assert local_derivative(nodes["L"], nodes["e"]) == pytest.approx(2 * nodes["e"].item())
+    assert local_derivative(nodes["e"], nodes["y"]) == -1.0
+    with pytest.raises(ValueError, match="is not an input of"):
+        local_derivative(nodes["L"], nodes["w"])
+
+
+def test_local_derivative_sums_over_an_input_used_twice():
+    nodes = neuron_graph()
+    square = nodes["z"] * nodes["z"]
+    assert local_derivative(square, nodes["z"]) == pytest.approx(2 * nodes["z"].item())
+
+
+def test_backward_visits_seven_nodes_from_the_loss_to_w():
+    assert n_backward_steps() == 7
+    state = backward_state(7)
+    assert [node.label for node in state.visited] == ["L", "e", "ŷ", "z", "b", "wx", "w"]
+    assert backward_state(0).current is None
+    for bad in (-1, 8, 2.5):
+        with pytest.raises(ValueError, match="step must be an int from 0 to 7"):
+            backward_state(bad)
+
+
+def test_chain_rule_step_multiplies_upstream_by_local():
+    state = backward_state(4)
+    root, z = state.nodes["L"], state.current
+    assert z.label == "z"
+    text = chain_rule_step(z, root)
+    assert text.startswith("∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = (-0.664)(0.222) = -0.147")
+    assert chain_rule_step(root, root).startswith("∂L/∂L = 1")
+    with pytest.raises(ValueError, match="has no gradient yet"):
+        chain_rule_step(state.nodes["w"], root)
+
+
+def test_plot_backward_step_fills_gradients_up_to_the_step():
+    for step in (0, 3, 7):
+        ax = plot_backward_step(step)
+        with_grad = [t for t in ax.texts if "grad" in t.get_text()]
+        assert len(with_grad) == step
+        highlighted = [p for p in ax.patches
+                       if p.get_facecolor() == to_rgba(COLORS["highlight"])]
+        assert len(highlighted) == (step > 0)
+        assert ax.get_title().startswith(f"step {step} of 7")
+    assert "∂L/∂w = ∂L/∂wx · ∂wx/∂w" in plot_backward_step(7).get_title()
+    _, ax = plt.subplots()
+    assert plot_backward_step(1, ax=ax) is ax
+
+
+def test_moving_the_slider_shows_that_step_quickly():
+    widget = backward_widget()
+    slider = widget.children[0]
+    assert slider.description == "step" and slider.max == 7 and not slider.continuous_update
+    assert widget.result.get_title().startswith("step 0 of 7")
+    start = time.perf_counter()
+    slider.value = 5
+    elapsed = time.perf_counter() - start
+    assert widget.result.get_title().startswith("step 5 of 7: ∂L/∂b")
+    assert sum("grad" in t.get_text() for t in widget.result.texts) == 5
+    assert elapsed < 1.0, f"the widget took {elapsed:.2f} s to redraw"
+
+
+def test_plot_graph_draws_every_node():
+    nodes = neuron_graph()
+    ax = plot_graph(nodes["L"], title="forward")
+    assert len(ax.texts) == 9 and ax.get_title() == "forward"
+
+
+def test_centred_differences_beat_forward_differences():
+    hs = np.array([1e-2, 1e-3, 1e-4])
+    forward, centred = difference_errors(hs)
+    assert forward.shape == centred.shape == (3,)
+    assert np.all(centred < forward / 10)
+    # truncation error: O(h) for forward, O(h²) for centred
+    assert forward[0] / forward[1] == pytest.approx(10, rel=0.2)
+    assert centred[0] / centred[1] == pytest.approx(100, rel=0.2)
+    with pytest.raises(ValueError, match="positive step sizes"):
+        difference_errors([0.0, 1e-3])
+    ax = plot_difference_errors()
+    assert len(ax.lines) == 3 and ax.get_xscale() == "log"
+
+
+def test_torch_twin_has_the_same_weights_and_gradients():
+    model = mlp([4, 5, 3], activation="tanh", rng=0)
+    twin = torch_twin(model)
+    rng = np.random.default_rng(1)
+    x, dout = rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    xt = torch.tensor(x, requires_grad=True)
+    out = twin(xt)
+    np.testing.assert_allclose(out.detach().numpy(), model(x))
+    out.backward(torch.tensor(dout))
+    np.testing.assert_allclose(xt.grad.numpy(), model.backward(dout))
+    for (name, p), (tname, tp) in zip(model.named_parameters(), twin.named_parameters(),
+                                      strict=True):
+        assert name == tname
+        np.testing.assert_allclose(p.grad, tp.grad.numpy())
+
+
+def test_torch_twin_refuses_what_it_cannot_copy():
+    with pytest.raises(TypeError, match="expected a Sequential"):
+        torch_twin(Linear(2, 3, rng=0))
+
+
+def test_plot_losses():
+    ax = plot_losses([1.0, 0.5, 0.25], title="t")
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        plot_losses([])
+
+
+def test_relative_errors_are_read_in_words():
+    assert read_relative_error(3e-11).startswith("< 1e-7   ✓ right")
+    assert "suspicious" in read_relative_error(2e-6)
+    assert read_relative_error(0.31).startswith("0.31") and "wrong" in read_relative_error(0.31)
+    with pytest.raises(ValueError, match="finite number"):
+        read_relative_error(float("nan"))
+
+
+def test_gradcheck_table_flags_a_buggy_backward():
+    class Buggy(Sigmoid):
+        def backward(self, dout):
+            return dout * self._cache
+
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    assert "✓ right" in gradcheck_table(check_module(Sigmoid(), x))
+    table = gradcheck_table(check_module(Buggy(), x))
+    assert table.startswith("input  relative error") and "✗ wrong" in table
+    model_table = gradcheck_table(check_module(mlp([3, 4, 2], rng=0), x)).splitlines()
+    assert [line.split()[0] for line in model_table] == ["input", "0.weight", "0.bias",
+                                                         "2.weight", "2.bias"]
+
+
+def test_two_moons_matches_scikit_learns_shape_without_noise():
+    from sklearn.datasets import make_moons
+
+    X, labels = two_moons(n=11, noise=0.0)
+    reference, reference_labels = make_moons(n_samples=11, noise=0.0, shuffle=False)
+    assert X.shape == (11, 2) and labels.dtype == np.int64
+    # the same points and classes (scikit-learn puts the upper moon first too)
+    order = np.lexsort(X.T)
+    np.testing.assert_allclose(X[order], reference[np.lexsort(reference.T)], atol=1e-12)
+    assert sorted(labels.tolist()) == sorted(reference_labels.tolist())
+    noisy, _ = two_moons(n=200, noise=0.2, seed=0)
+    assert np.array_equal(noisy, two_moons(n=200, noise=0.2, seed=0)[0])
+    with pytest.raises(ValueError, match="n must be an int >= 2"):
+        two_moons(n=1)
