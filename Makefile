@@ -50,6 +50,7 @@ refresh: install
 bench: install
 	$(RUN_ENV) $(PY) -m benchmarks notebooks $(NOTEBOOKS)
 	$(RUN_ENV) $(PY) -m benchmarks scratch
+	$(RUN_ENV) $(PY) -m benchmarks calibration
 
 student: install
 	$(PY) -m tools.student $(NOTEBOOKS)

@@ -2,13 +2,14 @@
 
     python -m benchmarks notebooks [NOTEBOOK ...]   wall time and peak memory per notebook
     python -m benchmarks scratch                    from-scratch MLP step vs PyTorch
+    python -m benchmarks calibration                mmdigits presets: accuracy per modality
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import notebooks, scratch_vs_torch
+from benchmarks import calibration, notebooks, scratch_vs_torch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,11 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("paths", nargs="*", type=Path, help="default: every course notebook")
     run.add_argument("--out", type=Path, default=notebooks.RESULTS)
     commands.add_parser("scratch", help="from-scratch MLP training step vs PyTorch")
+    commands.add_parser("calibration", help="mmdigits presets: baseline accuracy per modality")
     args = parser.parse_args(argv)
     if args.command == "notebooks":
         notebooks.main(args.paths, args.out)
-    else:
+    elif args.command == "scratch":
         print(scratch_vs_torch.main())
+    else:
+        print(calibration.main())
     return 0
 
 

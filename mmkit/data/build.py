@@ -1,0 +1,163 @@
+"""Build the mmdigits data set in data/mmdigits/: `python -m mmkit.data.build`.
+
+Needs the `espeak-ng` program (Debian/Ubuntu: `apt-get install espeak-ng`);
+the notebooks and tests only read what this wrote, which is committed.
+Running it again with the same eSpeak NG version rewrites the same files.
+
+What it makes, all from one seed:
+- 1,740 samples, 174 per digit (the size of the rarest digit in scikit-learn's
+  8×8 digits), each pairing one of those images with its own spoken clip;
+- clips: the digit's name spoken by eSpeak NG with one of 96 voices (8 English
+  accents × 12 voice variants), a random speed and pitch, resampled to 8 kHz
+  mono, silence trimmed to 50 ms, stored as 16-bit FLAC;
+- splits by voice: 64 voices for training, 16 for validation, 16 for testing,
+  so the test set is spoken by voices never heard in training (as with real
+  speakers); images are split 120 / 27 / 27 per digit; no image, clip or voice
+  is in two splits;
+- `clips.csv` (file, digit, voice, accent, variant, speed, pitch, split,
+  sha256) and `samples.csv` (sample, split, digit, image, clip).
+Clues are not stored: `mmkit.data.language` writes them when the data is
+loaded, at the informativeness the difficulty preset asks for.
+"""
+
+import argparse
+import csv
+import hashlib
+import io
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mmkit.data.language import WORDS
+from mmkit.paths import data_dir
+
+SEED = 2026
+SAMPLE_RATE = 8000
+ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd",
+           "en-029", "en-us-nyc")
+VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5")
+SPLIT_VOICES = {"train": 64, "val": 16, "test": 16}
+SPLIT_IMAGES = {"train": 120, "val": 27, "test": 27}  # per digit
+SPEED_WPM = (130, 210)
+PITCH = (25, 75)
+MARGIN_S = 0.05
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    file: str
+    digit: int
+    voice: str
+    speed: int
+    pitch: int
+    split: str
+
+
+def dataset_dir() -> Path:
+    return data_dir() / "mmdigits"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def synthesize(text: str, voice: str, speed: int, pitch: int) -> np.ndarray:
+    """Speak `text` with eSpeak NG; return float32 samples at 8 kHz, silence trimmed."""
+    import librosa
+    import soundfile as sf
+
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch),
+                          "--stdout", text], check=True, capture_output=True).stdout
+    audio, rate = sf.read(io.BytesIO(wav), dtype="float32")
+    audio = librosa.resample(audio, orig_sr=rate, target_sr=SAMPLE_RATE)
+    _, (start, end) = librosa.effects.trim(audio, top_db=40)
+    margin = int(MARGIN_S * SAMPLE_RATE)
+    return audio[max(0, start - margin):end + margin]
+
+
+def plan(seed: int = SEED) -> tuple[list[ClipSpec], list[dict]]:
+    """Which image, voice, speed and pitch each sample gets; no file is written."""
+    from sklearn.datasets import load_digits
+
+    rng = np.random.default_rng(seed)
+    voices = [f"{accent}+{variant}" for accent in ACCENTS for variant in VARIANTS]
+    order = rng.permutation(len(voices))
+    split_voices, start = {}, 0
+    for split, count in SPLIT_VOICES.items():
+        split_voices[split] = [voices[i] for i in order[start:start + count]]
+        start += count
+
+    targets = load_digits().target
+    clips, samples = [], []
+    turn = dict.fromkeys(SPLIT_VOICES, 0)
+    for digit in range(10):
+        images = rng.permutation(np.flatnonzero(targets == digit))
+        start = 0
+        for split, count in SPLIT_IMAGES.items():
+            for image in images[start:start + count]:
+                pool = split_voices[split]
+                voice = pool[turn[split] % len(pool)]
+                turn[split] += 1
+                speed, pitch = int(rng.integers(*SPEED_WPM)), int(rng.integers(*PITCH))
+                name = f"{digit}_{voice.replace('+', '_')}_s{speed}_p{pitch}_{image}.flac"
+                clips.append(ClipSpec(f"audio/{split}/{name}", digit, voice, speed, pitch, split))
+                samples.append({"split": split, "digit": digit, "image": int(image),
+                                "clip": clips[-1].file})
+            start += count
+    order = sorted(range(len(samples)), key=lambda i: (list(SPLIT_VOICES).index(
+        samples[i]["split"]), samples[i]["image"]))
+    samples = [dict(sample=n, **samples[i]) for n, i in enumerate(order)]
+    return clips, samples
+
+
+def write_clip(spec: ClipSpec, folder: Path) -> None:
+    import soundfile as sf
+
+    audio = synthesize(WORDS[spec.digit], spec.voice, spec.speed, spec.pitch)
+    path = folder / spec.file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16", format="FLAC")
+
+
+def build(folder: Path | None = None, seed: int = SEED, workers: int = 4) -> Path:
+    """Write the whole data set to `folder` (default data/mmdigits), replacing its audio."""
+    if shutil.which("espeak-ng") is None:
+        raise FileNotFoundError("espeak-ng is not installed: it speaks the digits. On Debian "
+                                "or Ubuntu: apt-get install espeak-ng")
+    folder = folder or dataset_dir()
+    shutil.rmtree(folder / "audio", ignore_errors=True)
+    clips, samples = plan(seed)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda spec: write_clip(spec, folder), clips))
+    with open(folder / "clips.csv", "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["file", "digit", "voice", "accent", "variant", "speed", "pitch",
+                         "split", "sha256"])
+        for spec in clips:
+            accent, variant = spec.voice.split("+")
+            writer.writerow([spec.file, spec.digit, spec.voice, accent, variant, spec.speed,
+                             spec.pitch, spec.split, sha256(folder / spec.file)])
+    with open(folder / "samples.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["sample", "split", "digit", "image", "clip"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(samples)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m mmkit.data.build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=None, help="default: data/mmdigits")
+    args = parser.parse_args(argv)
+    folder = build(args.out)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    print(f"wrote {folder}: {size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""Audio preprocessing: loading (and refusing bad files), waveform steps, features."""
+
+import csv
+import re
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mmkit.data.audio import (
+    HOP,
+    N_MELS,
+    N_MFCC,
+    SAMPLE_RATE,
+    AudioFileError,
+    add_noise,
+    load_audio,
+    load_folder,
+    log_mel,
+    mfcc,
+    n_frames,
+    normalize_peak,
+    normalize_rms,
+    pad_or_truncate,
+    trim_silence,
+)
+from mmkit.paths import data_dir
+from mmkit.scratch.validate import NonFiniteError
+
+
+def tone(seconds: float, rate: int = SAMPLE_RATE, hz: float = 440.0, amplitude: float = 0.5
+         ) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def clip_path():
+    folder = data_dir() / "mmdigits"
+    with open(folder / "clips.csv", newline="") as f:
+        first = next(csv.DictReader(f))
+    return folder / first["file"]
+
+
+@pytest.fixture(scope="module")
+def clip(clip_path):
+    return load_audio(clip_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def test_load_a_committed_clip(clip_path, clip):
+    info = sf.info(clip_path)
+    assert info.samplerate == SAMPLE_RATE and info.channels == 1
+    assert clip.dtype == np.float32 and clip.ndim == 1 and len(clip) == info.frames
+    assert 0 < np.abs(clip).max() <= 1
+
+
+def test_a_wrong_sample_rate_is_resampled(tmp_path):
+    path = tmp_path / "16k.wav"
+    sf.write(path, tone(0.5, rate=16000), 16000, subtype="PCM_16")
+    audio = load_audio(path)
+    assert audio.dtype == np.float32 and abs(len(audio) - 4000) <= 1  # 0.5 s at 8 kHz
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert np.argmax(spectrum) * SAMPLE_RATE / len(audio) == pytest.approx(440, abs=4)
+
+
+def test_stereo_is_averaged_to_mono(tmp_path):
+    path = tmp_path / "stereo.wav"
+    left = tone(0.2)
+    sf.write(path, np.stack([left, 0.5 * left], axis=1), SAMPLE_RATE, subtype="FLOAT")
+    audio = load_audio(path)
+    assert audio.shape == left.shape
+    np.testing.assert_allclose(audio, 0.75 * left, atol=1e-6)
+
+
+def _truncated(tmp_path, suffix):
+    whole = tmp_path / f"whole{suffix}"
+    sf.write(whole, tone(1.0), SAMPLE_RATE, subtype="PCM_16")
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])
+    return cut
+
+
+def _empty(tmp_path):
+    path = tmp_path / "empty.wav"
+    path.touch()
+    return path
+
+
+def _text(tmp_path):
+    path = tmp_path / "notes.wav"
+    path.write_text("these are my notes, not a recording\n" * 20)
+    return path
+
+
+def _no_samples(tmp_path):
+    path = tmp_path / "header_only.wav"
+    sf.write(path, np.zeros(0, dtype=np.float32), SAMPLE_RATE, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize(("make", "problem"), [
+    (_empty, "empty file"),
+    (_text, r"not an audio file \(.+\)"),
+    (lambda tmp: _truncated(tmp, ".wav"), r"truncated or corrupt \(.+\)"),
+    (lambda tmp: _truncated(tmp, ".flac"), r"truncated or corrupt \(.+\)"),
+    (_no_samples, "no audio samples"),
+], ids=["empty", "text", "truncated-wav", "truncated-flac", "no-samples"])
+def test_bad_files_raise_naming_the_file_and_the_problem(tmp_path, make, problem):
+    path = make(tmp_path)
+    with pytest.raises(AudioFileError, match=re.escape(str(path)) + ": " + problem):
+        load_audio(path)
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.wav"):
+        load_audio(tmp_path / "nowhere.wav")
+
+
+def test_nan_samples_are_refused_naming_the_file(tmp_path):
+    audio = tone(0.1)
+    audio[10] = np.nan
+    path = tmp_path / "nan.wav"
+    sf.write(path, audio, SAMPLE_RATE, subtype="FLOAT")
+    with pytest.raises(NonFiniteError, match=re.escape(str(path)) + ": NaN"):
+        load_audio(path)
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    """A user's folder: two good clips, an empty one, a text file, a badly named clip."""
+    sf.write(tmp_path / "3_alice_0.wav", tone(0.3), SAMPLE_RATE, subtype="PCM_16")
+    sf.write(tmp_path / "1_bob_2.flac", tone(0.2, rate=16000), 16000, subtype="PCM_16")
+    (tmp_path / "2_carol_1.wav").touch()
+    (tmp_path / "4_dave_0.wav").write_text("not audio")
+    sf.write(tmp_path / "seven.wav", tone(0.1), SAMPLE_RATE, subtype="PCM_16")
+    (tmp_path / "README.txt").write_text("ignored: not a .wav or .flac file")
+    return tmp_path
+
+
+def test_load_folder_raises_on_the_first_bad_file_by_default(recordings):
+    with pytest.raises(AudioFileError, match=r"2_carol_1\.wav: empty file"):
+        load_folder(recordings)
+
+
+def test_load_folder_can_skip_bad_files_with_one_warning(recordings):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = load_folder(recordings, skip_bad=True)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "skipped 3 bad file(s) of 5" in message
+    for name in ("2_carol_1.wav", "4_dave_0.wav", "seven.wav"):
+        assert name in message
+    assert [(label, path.name) for label, path, _ in loaded] == [(1, "1_bob_2.flac"),
+                                                                (3, "3_alice_0.wav")]
+    assert [len(audio) for *_, audio in loaded] == [1600, 2400]  # 1_bob resampled to 8 kHz
+    assert all(audio.dtype == np.float32 for *_, audio in loaded)
+
+
+def test_load_folder_names_a_file_without_a_label(tmp_path):
+    sf.write(tmp_path / "seven.wav", tone(0.1), SAMPLE_RATE, subtype="PCM_16")
+    with pytest.raises(ValueError, match=r"seven\.wav: the file name must start with its digit"):
+        load_folder(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"no \.wav or \.flac"):
+        load_folder(tmp_path / "..")
+
+
+# ---------------------------------------------------------------------------------------------
+# Waveform steps
+
+
+def test_trim_silence_cuts_the_quiet_ends():
+    speech = tone(0.5)
+    padded = np.concatenate([np.zeros(4000, np.float32), speech, np.zeros(4000, np.float32)])
+    trimmed = trim_silence(padded)
+    assert abs(len(trimmed) - len(speech)) <= 2 * 256  # within a frame at each end
+    assert trimmed.dtype == np.float32
+    silence = np.zeros(800, np.float32)
+    np.testing.assert_array_equal(trim_silence(silence), silence)
+    assert trim_silence(np.zeros(0)).shape == (0,)
+
+
+def test_normalisation_scales_and_leaves_silence_alone(clip):
+    assert np.abs(normalize_peak(clip)).max() == pytest.approx(0.95, rel=1e-6)
+    assert np.abs(normalize_peak(clip, 0.5)).max() == pytest.approx(0.5, rel=1e-6)
+    rms = normalize_rms(clip)
+    assert np.sqrt(np.mean(rms.astype(np.float64) ** 2)) == pytest.approx(0.1, rel=1e-5)
+    assert normalize_peak(clip).dtype == rms.dtype == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division-by-zero warning either
+        for silence in (np.zeros(100, np.float32), np.zeros(0, np.float32)):
+            np.testing.assert_array_equal(normalize_peak(silence), silence)
+            np.testing.assert_array_equal(normalize_rms(silence), silence)
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(0, 3000), length=st.integers(0, 3000), center=st.booleans())
+def test_pad_or_truncate_always_gives_the_target_length(size, length, center):
+    audio = np.arange(1, size + 1, dtype=np.float32)
+    out = pad_or_truncate(audio, length, center=center)
+    assert out.shape == (length,) and out.dtype == np.float32
+    kept = min(size, length)
+    assert np.count_nonzero(out) == kept  # every kept sample is there, the rest zeros
+    if not center:
+        np.testing.assert_array_equal(out[:kept], audio[:kept])
+
+
+def test_pad_or_truncate_centred():
+    audio = np.arange(1.0, 5.0)
+    np.testing.assert_array_equal(pad_or_truncate(audio, 8, center=True), [0, 0, 1, 2, 3, 4, 0, 0])
+    np.testing.assert_array_equal(pad_or_truncate(audio, 2, center=True), [2, 3])
+    np.testing.assert_array_equal(pad_or_truncate(audio, 2), [1, 2])
+    with pytest.raises(ValueError, match="length must be an int >= 0"):
+        pad_or_truncate(audio, -1)
+
+
+def measured_snr(audio: np.ndarray, noisy: np.ndarray) -> float:
+    signal = audio.astype(np.float64)
+    noise = noisy.astype(np.float64) - signal
+    return 10 * np.log10(np.mean(signal**2) / np.mean(noise**2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(1, 4000),
+       amplitude=st.floats(1e-3, 10.0), snr_db=st.floats(-20.0, 60.0),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_add_noise_hits_the_requested_snr(seed, size, amplitude, snr_db, dtype):
+    rng = np.random.default_rng(seed)
+    audio = (amplitude * rng.standard_normal(size)).astype(dtype)
+    noisy = add_noise(audio, snr_db, rng)
+    assert noisy.shape == audio.shape and noisy.dtype == audio.dtype
+    assert measured_snr(audio, noisy) == pytest.approx(snr_db, abs=0.5)
+
+
+def test_add_noise_on_a_real_clip_is_seeded(clip):
+    noisy = add_noise(clip, 10.0, rng=0)
+    assert measured_snr(clip, noisy) == pytest.approx(10.0, abs=0.01)
+    np.testing.assert_array_equal(noisy, add_noise(clip, 10.0, rng=0))
+    assert not np.array_equal(noisy, add_noise(clip, 10.0, rng=1))
+    silence = np.zeros(100, np.float32)
+    np.testing.assert_array_equal(add_noise(silence, 10.0, rng=0), silence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Features
+
+
+@pytest.mark.parametrize("length", [0, 1, 79, 80, 256, 1000, 8000])
+def test_feature_shapes_are_predictable(length):
+    audio = np.random.default_rng(length).normal(0, 0.1, length).astype(np.float32)
+    assert n_frames(length) == 1 + length // HOP
+    spectrogram, coefficients = log_mel(audio), mfcc(audio)
+    assert spectrogram.shape == (N_MELS, n_frames(length)) and spectrogram.dtype == np.float32
+    assert coefficients.shape == (N_MFCC, n_frames(length))
+    assert coefficients.dtype == np.float32
+    assert np.isfinite(spectrogram).all() and np.isfinite(coefficients).all()
+
+
+def test_features_of_a_clip_are_deterministic(clip_path, clip):
+    spectrogram = log_mel(clip)
+    assert spectrogram.shape == (N_MELS, n_frames(len(clip)))
+    np.testing.assert_array_equal(spectrogram, log_mel(load_audio(clip_path)))
+    np.testing.assert_array_equal(mfcc(clip), mfcc(load_audio(clip_path)))
+    assert mfcc(clip, n_mfcc=20).shape == (20, n_frames(len(clip)))
+    assert spectrogram.max() - spectrogram.min() <= 80.0 + 1e-3  # floored at top_db
+
+
+@pytest.mark.parametrize("function", [log_mel, mfcc, trim_silence, normalize_peak,
+                                      normalize_rms, lambda a: pad_or_truncate(a, 10),
+                                      lambda a: add_noise(a, 10.0, 0)])
+def test_bad_arrays_are_refused(function):
+    audio = np.zeros(100, np.float32)
+    audio[5] = np.nan
+    with pytest.raises(NonFiniteError, match=r"\(audio\): 1 non-finite"):
+        function(audio)
+    with pytest.raises(ValueError, match=r"expected shape \(T,\), got \(2, 50\)"):
+        function(np.zeros((2, 50), np.float32))
