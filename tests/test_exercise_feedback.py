@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from mmkit.exercises.feedback import attempt, check, compare, compare_number, correct
+from mmkit.exercises.feedback import (
+    attempt,
+    check,
+    compare,
+    compare_number,
+    correct,
+    known_mistake,
+    matches,
+    unpack,
+)
 
 EXPECTED = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 
@@ -54,3 +63,39 @@ def test_attempt_turns_unfinished_and_crashing_code_into_feedback():
     assert message.startswith("Your code raised ValueError") and "x @ np.ones((5, 5))" in message
     assert check_double(lambda x: 2 * x).ok
     assert check_double.__name__ == "check_double"
+
+
+def test_a_crash_inside_a_library_points_at_the_learners_line():
+    def learner(x):
+        return np.linalg.inv(x)  # singular: raises inside NumPy
+
+    message = check(lambda f: compare(attempt(f, np.zeros((2, 2))), EXPECTED))(learner).message
+    assert "LinAlgError" in message and "np.linalg.inv(x)" in message
+
+
+def test_single_numbers_get_single_number_wording_and_no_answer():
+    assert compare_number(-0.25, 0.25).message == (
+        "your answer has the right size but the opposite sign: check the direction "
+        "(a minus sign, or pred − target vs target − pred)")
+    assert "0.5 × the right answer:" in compare_number(0.125, 0.25).message
+    message = compare_number(0.3, 0.25).message
+    assert message == "your answer is 0.3: not the expected value" and "0.25" not in message
+
+
+def test_known_mistakes_are_recognised_by_value_and_shape():
+    x, w = np.ones((3, 2)), np.arange(4.0).reshape(2, 2)
+    mistakes = [(x @ w, "you used W, not W.T"), (x @ w.T + 1, "the bias was added twice")]
+    assert matches(x @ w.T, x @ w.T) and not matches("text", x) and not matches(x, x.T)
+    assert known_mistake(x @ w, mistakes).message == "you used W, not W.T"
+    assert known_mistake(x @ w.T, mistakes) is None
+    assert known_mistake(None, mistakes) is None
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (None, "forget `return dx, dW`"),
+    (np.ones(2), "got a ndarray"),
+    ((1, 2, 3), "got 3 values"),
+])
+def test_unpack_names_what_was_returned(answer, phrase):
+    assert phrase in unpack(answer, ("dx", "dW")).message
+    assert unpack((1, 2), ("dx", "dW")) is None

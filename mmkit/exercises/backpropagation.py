@@ -24,6 +24,7 @@ from mmkit.exercises.feedback import (
     compare,
     compare_number,
     correct,
+    known_mistake,
     wrong,
 )
 from mmkit.scratch.layers import sigmoid
@@ -38,19 +39,6 @@ def _as_array(answer: object) -> np.ndarray | None:
         return np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
         return None
-
-
-def _known_mistake(answer: object, mistakes: list[tuple[np.ndarray, str]],
-                   rtol: float = 1e-6, atol: float = 1e-8) -> Feedback | None:
-    """The message of the first typical mistake `answer` equals, or None."""
-    got = _as_array(answer)
-    if got is None:
-        return None
-    for value, message in mistakes:
-        value = np.asarray(value, dtype=float)
-        if got.shape == value.shape and np.allclose(got, value, rtol, atol):
-            return wrong(message)
-    return None
 
 
 # --- Exercise 1: the sigmoid's backward pass ----------------------------------------------------
@@ -75,7 +63,7 @@ def check_sigmoid_backward(sigmoid_backward: Callable[[np.ndarray, np.ndarray], 
         return correct("Correct! σ'(x) = y(1 − y) reuses the forward output: the backward "
                        "pass needs no exp at all.")
     again = sigmoid(y)
-    mistake = _known_mistake(got, [
+    mistake = known_mistake(got, [
         (dout * again * (1 - again),
          "dx: you applied σ to y again. y is already σ(x), the layer's output: "
          "σ'(x) = y(1 − y), with y as it is."),
@@ -125,7 +113,7 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
     n = len(x)
 
     expected_dx = dout @ W
-    mistake = _known_mistake(dx, [
+    mistake = known_mistake(dx, [
         (dout @ W / n, "dx is divided by N: the layer does not average; any 1/N is already "
                        "inside dout, put there by the loss."),
     ])
@@ -136,7 +124,7 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
         return wrong(f"{feedback.message}. dx = dout W has x's shape (N, in). " + SHAPES)
 
     expected_dW = dout.T @ x
-    mistake = _known_mistake(dW, [
+    mistake = known_mistake(dW, [
         (x.T @ dout, f"dW has shape ({IN}, {OUT}): it is xᵀ dout, the transpose. W is "
                      f"(out, in) = ({OUT}, {IN}), so dW = doutᵀ x."),
         (dout.T @ x / n, "dW is divided by N: sum over the batch, do not average (the loss "
@@ -152,7 +140,7 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
         return wrong(f"{feedback.message}. dW = doutᵀ x has W's shape (out, in). " + SHAPES)
 
     expected_db = dout.sum(axis=0)
-    mistake = _known_mistake(db, [
+    mistake = known_mistake(db, [
         (dout.sum(axis=1), f"db summed over the wrong axis: axis 1 gives one value per "
                            f"example, shape ({N},). The bias is shared by every example: "
                            f"sum over the batch, axis 0, shape ({OUT},)."),

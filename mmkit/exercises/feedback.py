@@ -7,11 +7,16 @@ runs a learner's function and turns "not written yet" and crashes into
 feedback too.
 """
 
+import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+SIMPLE_FACTORS = np.array([2, 3, 4, 10, 1 / 2, 1 / 3, 1 / 4, 1 / 10])
+_LIBRARY_PATHS = (sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[1]))
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,19 @@ def attempt(function: Callable, *args, **kwargs):
         raise NotAnswered(wrong("Not answered yet: replace `raise NotImplementedError()` "
                                 "with your code.")) from None
     except Exception as error:  # the learner's bug: show where, briefly
-        frame = traceback.extract_tb(error.__traceback__)[-1]
-        raise NotAnswered(wrong(f"Your code raised {type(error).__name__}: {error} "
-                                f"(line {frame.lineno}: `{(frame.line or '').strip()}`)")
-                          ) from None
+        raise NotAnswered(wrong(f"Your code raised {type(error).__name__}: {error}"
+                                f"{_where(error)}")) from None
+
+
+def _where(error: Exception) -> str:
+    """Where the learner's code failed: " (line 3: `x @ W`)", skipping library frames."""
+    frames = traceback.extract_tb(error.__traceback__)[1:]  # [0] is attempt() itself
+    own = [f for f in frames if not f.filename.startswith(_LIBRARY_PATHS)] or frames
+    if not own:
+        return ""
+    frame = own[-1]
+    code = f": `{frame.line.strip()}`" if frame.line and frame.line.strip() else ""
+    return f" (line {frame.lineno}{code})"
 
 
 def check(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
@@ -106,15 +120,20 @@ def compare(answer: object, expected: np.ndarray, name: str = "your answer",
                      f"index {first}: an overflow, or a log/division of 0?")
     if np.allclose(got, expected, rtol, atol):
         return correct()
+    everywhere = "" if got.ndim == 0 else " everywhere"
     if np.any(expected) and np.allclose(got, -expected, rtol, atol):
-        return wrong(f"{name} has the right size everywhere but the opposite sign: "
+        return wrong(f"{name} has the right size{everywhere} but the opposite sign: "
                      "check the direction (a minus sign, or pred − target vs target − pred)")
     nonzero = np.abs(expected) > atol
     if nonzero.any() and np.allclose(got[~nonzero], 0, atol=atol):
         ratios = got[nonzero] / expected[nonzero]
-        if np.allclose(ratios, ratios[0], rtol=1e-6) and ratios[0] > 0:
-            return wrong(f"{name} is {ratios[0]:.4g} × the right answer everywhere: a missing "
-                         "or extra constant factor (dividing by N? a factor of 2?)")
+        # one number is always *some* multiple of another: then name only typical factors
+        typical = got.ndim > 0 or np.isclose(ratios[0], SIMPLE_FACTORS, rtol=1e-6).any()
+        if np.allclose(ratios, ratios[0], rtol=1e-6) and ratios[0] > 0 and typical:
+            return wrong(f"{name} is {ratios[0]:.4g} × the right answer{everywhere}: a "
+                         "missing or extra constant factor (dividing by N? a factor of 2?)")
+    if got.ndim == 0:
+        return wrong(f"{name} is {float(got):.6g}: not the expected value")
     bad = ~np.isclose(got, expected, rtol, atol)
     first = int(np.argmax(bad))
     where = _index(first, got.shape)
@@ -124,7 +143,43 @@ def compare(answer: object, expected: np.ndarray, name: str = "your answer",
 
 def compare_number(answer: object, expected: float, name: str = "your answer",
                    rtol: float = 1e-6, atol: float = 1e-8) -> Feedback:
-    """Compare a single number, with the same hints as `compare` (sign, factor)."""
+    """Compare a single number, with the same hints as `compare` (sign, factor);
+    a wrong number is not told the right one, so a by-hand exercise stays one."""
     if answer is not None and np.ndim(answer) != 0:
         return wrong(f"{name} should be a single number, got shape {np.shape(answer)}")
     return compare(answer, np.asarray(expected, dtype=float), name, rtol, atol)
+
+
+def matches(answer: object, expected: object, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
+    """Whether `answer` is numbers of `expected`'s shape and (closely) its values; never raises."""
+    try:
+        got = np.asarray(answer, dtype=float)
+        want = np.asarray(expected, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol, atol))
+
+
+def known_mistake(answer: object, mistakes: Iterable[tuple[object, str]], rtol: float = 1e-6,
+                  atol: float = 1e-8) -> Feedback | None:
+    """The feedback for the first typical mistake whose result `answer` reproduces, or None.
+
+    mistakes: (what that mistake returns, the message that explains it), e.g.
+    `(x @ W, "x @ W uses W as (in, out); a layer's W is (out, in): use x @ W.T")`.
+    """
+    for result, message in mistakes:
+        if matches(answer, result, rtol, atol):
+            return wrong(message)
+    return None
+
+
+def unpack(answer: object, names: tuple[str, ...]) -> Feedback | None:
+    """None if `answer` is a tuple or list of len(names) values, else what is wrong with it."""
+    wanted = ", ".join(names)
+    if answer is None:
+        return wrong(f"your function returned None: did you forget `return {wanted}`?")
+    if not isinstance(answer, tuple | list):
+        return wrong(f"return {len(names)} values, ({wanted}); got a {type(answer).__name__}")
+    if len(answer) != len(names):
+        return wrong(f"return {len(names)} values, ({wanted}); got {len(answer)} values")
+    return None

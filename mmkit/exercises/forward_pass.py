@@ -21,6 +21,7 @@ from mmkit.exercises.feedback import (
     check,
     compare,
     correct,
+    matches,
     wrong,
 )
 from mmkit.scratch.layers import mlp
@@ -39,15 +40,6 @@ def _then(message: str, hint: str) -> str:
     return f"{message.rstrip('.')}{'' if message.endswith(('?', '!')) else '.'} {hint}"
 
 
-def _same(got: object, expected: np.ndarray) -> bool:
-    """Whether `got` is an array of exactly `expected`'s shape and (closely) its values."""
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-6, atol=1e-8))
-
-
 # --- Exercise 1: the linear map of one layer -------------------------------------------------
 
 
@@ -61,17 +53,17 @@ def _linear_case(n: int, d_in: int, d_out: int, seed: int
 def _linear_mistake(got: object, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> str | None:
     """The name of a typical mistake whose result `got` is, or None."""
     expected = x @ W.T + b
-    if _same(got, x @ W.T):
+    if matches(got, x @ W.T):
         return ("You forgot the bias: y = x Wᵀ + b. Add b (shape (out,)); NumPy adds it to "
                 "every row.")
-    if _same(got, np.maximum(expected, 0)):
+    if matches(got, np.maximum(expected, 0)):
         return ("You applied ReLU. linear_forward is only the linear map; the activation is "
                 "a separate layer that comes after it.")
-    if W.shape[0] == W.shape[1] and _same(got, x @ W + b):
+    if W.shape[0] == W.shape[1] and matches(got, x @ W + b):
         return ("You computed x @ W + b. W is stored as (out_features, in_features), as in "
                 "PyTorch (one row per output neuron), so the map is x @ W.T + b. (W was square "
                 "here, so the shapes did not warn you.)")
-    if _same(got, expected.T):
+    if matches(got, expected.T):
         return (f"Your answer has shape {np.shape(got)}: it is the transpose of y, one column "
                 f"per example (W @ x.T?). Keep one row per example: x @ W.T + b has shape "
                 f"{expected.shape} = (N, out).")
@@ -114,7 +106,7 @@ def _softmax_mistake(got: object, z: np.ndarray) -> str | None:
         return None
     if got.shape != z.shape or not np.all(np.isfinite(got)):
         return None
-    if _same(got, np.exp(z)) or _same(got, np.exp(z - z.max(axis=1, keepdims=True))):
+    if matches(got, np.exp(z)) or matches(got, np.exp(z - z.max(axis=1, keepdims=True))):
         return ("You returned the exponentials without normalising: divide each row by its "
                 "sum, so that every row sums to 1.")
     if np.allclose(got.sum(axis=0), 1) and not np.allclose(got.sum(axis=1), 1):

@@ -17,28 +17,11 @@ from mmkit.exercises.feedback import (
     compare,
     compare_number,
     correct,
+    known_mistake,
     wrong,
 )
 from mmkit.scratch.layers import log_softmax, sigmoid, softmax
 from mmkit.scratch.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-
-
-def _close(a: object, b: object) -> bool:
-    """True when `a` is numeric, has b's shape and matches it (a wrong guess never raises)."""
-    try:
-        a = np.asarray(a, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    b = np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-10))
-
-
-def _first_hint(answer: object, hints: list[tuple[object, str]]) -> Feedback | None:
-    """The first hint whose wrong result the answer reproduces, as feedback; else None."""
-    for wrong_result, message in hints:
-        if _close(answer, wrong_result):
-            return wrong(message)
-    return None
 
 
 def _quietly(function: Callable, *args: object) -> object:
@@ -68,7 +51,7 @@ def check_mse(mse: Callable) -> Feedback:
                      + (f" of length {len(out)}" if isinstance(out, tuple | list) else ""))
     got_value, got_grad = out
     diff = pred - target
-    hint = _first_hint(got_value, [
+    hint = known_mistake(got_value, [
         (value * n, f"The value is {n} × too large: you summed the squared errors. MSE is "
                     f"their *mean*: divide by n = pred.size = {n}."),
         (value * cols, f"The value is {cols} × too large: you divided by the number of rows "
@@ -81,7 +64,7 @@ def check_mse(mse: Callable) -> Feedback:
         hint = None if feedback else feedback
     if hint is not None:
         return hint
-    hint = _first_hint(got_grad, [
+    hint = known_mistake(got_grad, [
         (-grad, "The gradient has the wrong sign: it is 2(pred − target)/n, positive where "
                 "the prediction is too high (so that a step against it lowers the prediction)."),
         (grad / 2, "The gradient is half the right one: you forgot the 2 from d(e²)/de = 2e."),
@@ -128,7 +111,7 @@ def check_cross_entropy(cross_entropy_fn: Callable) -> Feedback:
     rows = np.arange(n)
     log_p, p = log_softmax(logits), softmax(logits)
     per_example = -log_p[rows, labels]
-    hint = _first_hint(out, [
+    hint = known_mistake(out, [
         (expected * n, f"{n} × too large: you summed over the batch; take the mean over the "
                        f"N = {n} examples."),
         (per_example, "You returned one loss per example (shape (N,)): average them into one "
@@ -184,7 +167,7 @@ def check_bce_grad(bce_grad: Callable) -> Feedback:
     expected = binary_cross_entropy_with_logits(z, y)[1]
     out = _quietly(bce_grad, z.copy(), y.copy())
     s = sigmoid(z)
-    hint = _first_hint(out, [
+    hint = known_mistake(out, [
         (-expected, "The sign is flipped: it is σ(z) − y, positive when the predicted "
                     "probability is too high, so that a step against it lowers z."),
         (expected * n, f"{n} × too large: the loss is a mean over the N = {n} examples, so "
