@@ -56,7 +56,8 @@ def test_attempt_turns_unfinished_and_crashing_code_into_feedback():
 
     @check
     def check_double(f):
-        return compare(attempt(f, EXPECTED), 2 * EXPECTED) or correct("Doubled!")
+        feedback = compare(attempt(f, EXPECTED), 2 * EXPECTED)
+        return correct("Doubled!") if feedback.ok else feedback
 
     assert "Not answered yet" in check_double(unfinished).message
     message = check_double(crashing).message
@@ -99,3 +100,8 @@ def test_known_mistakes_are_recognised_by_value_and_shape():
 def test_unpack_names_what_was_returned(answer, phrase):
     assert phrase in unpack(answer, ("dx", "dW")).message
     assert unpack((1, 2), ("dx", "dW")) is None
+
+
+def test_feedback_refuses_to_be_used_as_a_truth_value():
+    with pytest.raises(TypeError, match=r"feedback\.ok"):
+        bool(compare(EXPECTED, EXPECTED))

@@ -120,7 +120,7 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
     if mistake is not None:
         return mistake
     feedback = compare(dx, expected_dx, name="dx")
-    if not feedback:
+    if not feedback.ok:
         return wrong(f"{feedback.message}. dx = dout W has x's shape (N, in). " + SHAPES)
 
     expected_dW = dout.T @ x
@@ -136,7 +136,7 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
     if mistake is not None:
         return mistake
     feedback = compare(dW, expected_dW, name="dW")
-    if not feedback:
+    if not feedback.ok:
         return wrong(f"{feedback.message}. dW = doutᵀ x has W's shape (out, in). " + SHAPES)
 
     expected_db = dout.sum(axis=0)
@@ -156,7 +156,7 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
     if mistake is not None:
         return mistake
     feedback = compare(db, expected_db, name="db")
-    if not feedback:
+    if not feedback.ok:
         return wrong(f"{feedback.message}. db = Σₙ dout has b's shape (out,).")
     return correct("Correct! dx = dout W, dW = doutᵀ x, db = Σₙ dout: what Linear.backward "
                    "computes, and what PyTorch computes for nn.Linear.")

@@ -30,7 +30,9 @@ class Feedback:
         return f"{'✓' if self.ok else '✗'} {self.message}"
 
     def __bool__(self) -> bool:
-        return self.ok
+        # `if feedback:` is ambiguous (is it there? is it right?): say which
+        raise TypeError("test `feedback.ok` (right or wrong) or `feedback is None`, "
+                        "not the Feedback itself")
 
 
 def correct(message: str = "Correct!") -> Feedback:

@@ -89,7 +89,7 @@ def check_linear_forward(linear_forward: Callable) -> Feedback:
                                    "(in, out): use x @ W.T, which has shape (N, out)."))
             raise
         feedback = compare(got, x @ W.T + b, "y")
-        if not feedback:
+        if not feedback.ok:
             return wrong(_linear_mistake(got, x, W, b) or feedback.message)
     return correct("Correct! y = x Wᵀ + b: one row per example, one column per output neuron "
                    "(row j of W holds neuron j's weights).")
@@ -146,7 +146,7 @@ def check_softmax(softmax: Callable) -> Feedback:
                                    "row's max from its own row."))
             raise
         feedback = compare(got, reference_softmax(z, dim=1), f"softmax on {name}")
-        if feedback:
+        if feedback.ok:
             continue
         mistake = _softmax_mistake(got, z)
         if mistake:

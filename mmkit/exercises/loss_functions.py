@@ -61,7 +61,7 @@ def check_mse(mse: Callable) -> Feedback:
     ])
     if hint is None:
         feedback = compare_number(got_value, value, "the value")
-        hint = None if feedback else feedback
+        hint = None if feedback.ok else feedback
     if hint is not None:
         return hint
     hint = known_mistake(got_grad, [
@@ -79,7 +79,7 @@ def check_mse(mse: Callable) -> Feedback:
     if hint is not None:
         return hint
     feedback = compare(got_grad, grad, "the gradient")
-    if not feedback:
+    if not feedback.ok:
         return feedback
     return correct(f"Correct! value {value:.4f}; the gradient is 2(pred − target)/n with "
                    f"n = {n}.")
@@ -131,7 +131,7 @@ def check_cross_entropy(cross_entropy_fn: Callable) -> Feedback:
     if hint is not None:
         return hint
     feedback = compare_number(out, expected, "your loss")
-    if not feedback:
+    if not feedback.ok:
         return feedback
 
     expected = cross_entropy(LARGE_LOGITS, LARGE_LABELS)[0]
@@ -145,7 +145,7 @@ def check_cross_entropy(cross_entropy_fn: Callable) -> Feedback:
                      "underflows to 0 (e^-800): log(0) = −inf. Don't take the log of softmax; "
                      "compute log p = z − logsumexp(z) directly.")
     feedback = compare_number(out, expected, "your loss on large logits")
-    if not feedback:
+    if not feedback.ok:
         return feedback
     return correct(f"Correct, and stable: {expected:.4f} on the batch with logits up to 1000 "
                    "(PyTorch's F.cross_entropy gives the same).")
@@ -182,7 +182,7 @@ def check_bce_grad(bce_grad: Callable) -> Feedback:
     if hint is not None:
         return hint
     feedback = compare(out, expected, "your gradient")
-    if not feedback:
+    if not feedback.ok:
         return feedback
     return correct("Correct! ∂L/∂z = (σ(z) − y)/N: the error of the predicted probability, "
                    "with no σ'(z) to shrink it.")
