@@ -43,13 +43,12 @@ class NotebookSetup:
     python: str
     numpy: str
     torch: str
-    device: str
 
     def __repr__(self) -> str:
         plural = "" if self.threads == 1 else "s"
         return (f"mmkit {mmkit.__version__} | Python {self.python} | NumPy {self.numpy} | "
-                f"PyTorch {self.torch} on {self.device}, {self.threads} thread{plural} | "
-                f"seed {self.seed} | offline")
+                f"PyTorch {self.torch}, {self.threads} CPU thread{plural} | seed {self.seed} | "
+                "offline")
 
 
 def default_threads() -> int:
@@ -110,8 +109,7 @@ def nb_setup(seed: int = 0, threads: int | None = None) -> NotebookSetup:
         threads=threads,
         python=platform.python_version().rsplit(".", 1)[0],
         numpy=np.__version__,
-        torch=torch.__version__,
-        device="GPU" if torch.cuda.is_available() else "CPU",
+        torch=torch.__version__.split("+")[0],  # "2.13.0+cpu" → "2.13.0": the same everywhere
     )
 
 

@@ -156,10 +156,7 @@ def backward_state(step: int) -> BackwardState:
 def _draw(root: Tensor, ax: Axes | None, highlight: Tensor | None) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=GRAPH_FIGSIZE)
-    draw_graph(root, ax=ax, highlight=highlight)
-    for text in ax.texts:
-        text.set_fontsize(GRAPH_FONTSIZE)
-    return ax
+    return draw_graph(root, ax=ax, highlight=highlight, fontsize=GRAPH_FONTSIZE)
 
 
 def plot_graph(root: Tensor, ax: Axes | None = None, title: str = "") -> Axes:

@@ -490,7 +490,8 @@ def _node_text(node: Tensor) -> str:
 
 
 def draw_graph(root: Tensor, ax: Axes | None = None,
-               highlight: Tensor | Iterable[Tensor] | None = None) -> Axes:
+               highlight: Tensor | Iterable[Tensor] | None = None,
+               fontsize: float | None = None) -> Axes:
     """Draw the graph that computed `root`, inputs on the left, `root` on the right.
 
     A node's column is its depth: one more than its deepest input, a leaf
@@ -498,7 +499,8 @@ def draw_graph(root: Tensor, ax: Axes | None = None,
     Colours: grey data and constants, blue leaves that require grad, green op
     results, orange the node(s) in `highlight` (say, the current backward step).
     A box shows label = op, the value (one element) or the shape, and the
-    gradient once set (|grad|, its norm, for an array).
+    gradient once set (|grad|, its norm, for an array). `fontsize` defaults to
+    what fits the number of columns.
     """
     nodes = topological_order(root)
     depth: dict[Tensor, int] = {}
@@ -520,7 +522,8 @@ def draw_graph(root: Tensor, ax: Axes | None = None,
         _, ax = plt.subplots(figsize=(min(max(7.0, 0.85 * n_columns), 11.0),
                                       max(3.5, 0.9 * n_rows)))
     marked = {highlight} if isinstance(highlight, Tensor) else set(highlight or ())
-    fontsize = 8 if n_columns <= 6 else 7 if n_columns <= 9 else 6
+    if fontsize is None:
+        fontsize = 9 if n_columns <= 6 else 8 if n_columns <= 9 else 7
     width, height = 0.84, 0.72
     for node in nodes:
         x, y = xy[node]
