@@ -175,7 +175,8 @@ def package_checks(distribution: str = "mmkit") -> list[Check]:
             detail = f"missing, pinned {requirement.specifier}"
             checks.append(Check(requirement.name, False, detail))
             continue
-        ok = requirement.specifier.contains(installed.split("+")[0], prereleases=True)
+        installed = installed.split("+")[0]  # "2.13.0+cpu": the build, not the version
+        ok = requirement.specifier.contains(installed, prereleases=True)
         detail = installed if ok else f"{installed}, but the kit pins {requirement.specifier}"
         checks.append(Check(requirement.name, ok, detail))
     return checks

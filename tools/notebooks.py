@@ -22,6 +22,7 @@ from mmkit.paths import notebooks_dir
 MAX_BYTES = 1_500_000
 SETUP_CALL = re.compile(r"\bnb_setup\(")
 CELL_TIMEOUT_S = 600
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def course_notebooks() -> list[Path]:
@@ -43,8 +44,12 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
                             resources={"metadata": {"path": str(path.parent)}},
                             record_timing=False)
     client.execute()
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:  # a random id of a widget not stored: make it stable, so diffs stay quiet
+                view["model_id"] = f"{index:032x}"
     nb.metadata.pop("widgets", None)
     return nb
 
