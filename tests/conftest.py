@@ -4,6 +4,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 from mmkit import offline
@@ -21,6 +22,13 @@ def pytest_configure(config: pytest.Config) -> None:
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if str(OFFLINE_SITE) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(OFFLINE_SITE), *paths] if p)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew, so memory stays flat over hundreds of plotting tests."""
+    yield
+    plt.close("all")
 
 
 @pytest.fixture(autouse=True)

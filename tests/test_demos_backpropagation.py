@@ -25,17 +25,10 @@ from mmkit.demos.backpropagation import (
     plot_losses,
     read_relative_error,
     torch_twin,
-    two_moons,
 )
 from mmkit.scratch.autograd import COLORS
 from mmkit.scratch.gradcheck import check_module
 from mmkit.scratch.layers import Linear, Sigmoid, mlp
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def torch_neuron():
@@ -197,17 +190,3 @@ def test_gradcheck_table_flags_a_buggy_backward():
                                                          "2.weight", "2.bias"]
 
 
-def test_two_moons_matches_scikit_learns_shape_without_noise():
-    from sklearn.datasets import make_moons
-
-    X, labels = two_moons(n=11, noise=0.0)
-    reference, reference_labels = make_moons(n_samples=11, noise=0.0, shuffle=False)
-    assert X.shape == (11, 2) and labels.dtype == np.int64
-    # the same points and classes (scikit-learn puts the upper moon first too)
-    order = np.lexsort(X.T)
-    np.testing.assert_allclose(X[order], reference[np.lexsort(reference.T)], atol=1e-12)
-    assert sorted(labels.tolist()) == sorted(reference_labels.tolist())
-    noisy, _ = two_moons(n=200, noise=0.2, seed=0)
-    assert np.array_equal(noisy, two_moons(n=200, noise=0.2, seed=0)[0])
-    with pytest.raises(ValueError, match="n must be an int >= 2"):
-        two_moons(n=1)

@@ -1,7 +1,6 @@
 """Notebook 01's pictures and widget: they show what the from-scratch forward pass computes."""
 
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -25,12 +24,6 @@ from mmkit.demos.forward_pass import (
 )
 from mmkit.scratch.layers import mlp, softmax
 from mmkit.scratch.preprocess import load_digits_split, standardize
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Notebook 03's demos: the unstable softmax losses, the plotted curves, the widget, the data."""
 
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -26,12 +25,6 @@ from mmkit.demos.loss_functions import (
 from mmkit.scratch.gradcheck import numerical_gradient, relative_error
 from mmkit.scratch.losses import cross_entropy, huber_loss, mse_loss
 from mmkit.scratch.train import History
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_the_naive_softmax_loss_breaks_where_the_fused_one_does_not():

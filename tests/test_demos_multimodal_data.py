@@ -2,7 +2,6 @@
 
 import struct
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -39,12 +38,6 @@ from mmkit.demos.multimodal_data import (
     text_baseline_accuracy,
     token_table,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

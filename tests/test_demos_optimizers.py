@@ -1,7 +1,6 @@
 """Notebook 04's surfaces, trajectories, pictures, widget and digits comparison."""
 
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -27,12 +26,6 @@ from mmkit.demos.optimizers import (
 )
 from mmkit.scratch.optim import OPTIMIZERS
 from mmkit.scratch.preprocess import load_digits_split
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,10 @@
 """The welcome notebook's neuron, its plot and its widget."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
 from mmkit.demos.welcome import neuron, neuron_widget, plot_neuron, sigmoid, switch_point
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_sigmoid_matches_torch_and_stays_finite():

@@ -14,7 +14,6 @@ Backpropagation itself lives in `mmkit.scratch` (`autograd.Tensor.backward`,
     read_relative_error      what a gradient check's relative error says, in words
     gradcheck_table          a `check_module` report, one verdict per array
     torch_twin               a PyTorch copy of a from-scratch MLP, same weights
-    two_moons                a 2-D toy classification set, generated (NumPy only)
     plot_losses              a training loss, step by step
 
 All tensors of the neuron are scalars (shape ()).
@@ -295,28 +294,6 @@ def torch_twin(model: Sequential) -> torch.nn.Sequential:
             raise TypeError(f"torch_twin: no PyTorch twin for {layer!r}; expected Linear, "
                             "ReLU, Sigmoid or Tanh layers")
     return torch.nn.Sequential(*layers)
-
-
-def two_moons(n: int = 200, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved half circles, as scikit-learn's `make_moons` draws them.
-
-    Generated with NumPy (importing scikit-learn would cost seconds).
-    Returns X: (n, 2) float64 points and labels: (n,) int64 in {0, 1}, n // 2
-    of class 0 (the upper moon) first, then the rest of class 1.
-    """
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
-    rng = np.random.default_rng(seed)
-    n_upper = n // 2
-    angle_upper = np.linspace(0, np.pi, n_upper)
-    angle_lower = np.linspace(0, np.pi, n - n_upper)
-    upper = np.column_stack([np.cos(angle_upper), np.sin(angle_upper)])
-    lower = np.column_stack([1 - np.cos(angle_lower), 0.5 - np.sin(angle_lower)])
-    X = np.vstack([upper, lower]) + rng.normal(0, noise, size=(n, 2))
-    labels = np.repeat(np.array([0, 1], dtype=np.int64), [n_upper, n - n_upper])
-    return X, labels
 
 
 def plot_losses(losses: Sequence[float] | np.ndarray, ax: Axes | None = None,
