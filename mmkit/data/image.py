@@ -12,7 +12,13 @@ import functools
 
 import numpy as np
 
-from mmkit.scratch.validate import as_float_array, check_finite, check_shape, default_rng
+from mmkit.scratch.validate import (
+    as_float_array,
+    check_finite,
+    check_index_range,
+    check_shape,
+    default_rng,
+)
 
 DIGIT_SIZE = 8
 DIGIT_MAX = 16.0  # scikit-learn's digits count ink from 0 to 16 per pixel
@@ -58,9 +64,7 @@ def load_digit_images(indices: np.ndarray | list[int] | None = None
     if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
         raise ValueError(f"load_digit_images: indices must be integers of shape (N,), got "
                          f"{indices.dtype} {indices.shape}")
-    if indices.size and (indices.min() < 0 or indices.max() >= len(labels)):
-        raise IndexError(f"load_digit_images: indices must lie in [0, {len(labels) - 1}], "
-                         f"got values from {indices.min()} to {indices.max()}")
+    check_index_range(indices, len(labels), "load_digit_images: indices", IndexError)
     return images[indices], labels[indices]
 
 

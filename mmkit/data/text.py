@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from mmkit.data import language
+from mmkit.scratch.validate import check_index_range
 
 #: Articles, pronouns, auxiliary verbs, prepositions and two conjunctions: words that carry
 #: grammar rather than content in most English text, removed by `clean_text(stop_words=True)`.
@@ -308,9 +309,7 @@ class WordVocab:
         if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
             raise ValueError(f"WordVocab.decode: expected integer ids of shape (L,) or (N, L), "
                              f"got {array.dtype} {array.shape}")
-        if array.size and (array.min() < 0 or array.max() >= len(self)):
-            raise ValueError(f"WordVocab.decode: ids must lie in [0, {len(self) - 1}], got "
-                             f"values from {array.min()} to {array.max()}")
+        check_index_range(array, len(self), "WordVocab.decode: ids")
         return " ".join(self.tokens[i] for i in array.tolist() if i != self.pad_id)
 
 

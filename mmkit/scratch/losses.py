@@ -17,7 +17,12 @@ what `cross_entropy` computes, fused, so its gradient is softmax − one-hot.
 import numpy as np
 
 from mmkit.scratch.layers import log_softmax, sigmoid, softmax
-from mmkit.scratch.validate import as_float_array, check_finite, check_positive
+from mmkit.scratch.validate import (
+    as_float_array,
+    check_finite,
+    check_index_range,
+    check_positive,
+)
 
 
 def _pair(pred: np.ndarray, target: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -75,10 +80,7 @@ def _class_targets(target: np.ndarray, n: int, classes: int, name: str) -> np.nd
                             if target.shape == (n, classes) else ""))
     if target.dtype.kind not in "iu":
         raise TypeError(f"{name}: expected integer class indices, got dtype {target.dtype}")
-    if np.any((target < 0) | (target >= classes)):
-        raise ValueError(f"{name}: class indices must lie in [0, {classes - 1}], got values "
-                         f"from {target.min()} to {target.max()}")
-    return target
+    return check_index_range(target, classes, f"{name}: class indices")
 
 
 def nll_loss(log_probs: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:

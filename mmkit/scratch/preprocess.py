@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mmkit.scratch.validate import as_float_array, check_finite
+from mmkit.scratch.validate import as_float_array, check_finite, check_index_range
 
 
 def standardize(train: np.ndarray, *others: np.ndarray, eps: float = 1e-8
@@ -40,9 +40,7 @@ def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(f"labels: expected integers of shape (N,), got {labels.dtype} "
                          f"{labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"labels must lie in [0, {num_classes - 1}], got values from "
-                         f"{labels.min()} to {labels.max()}")
+    check_index_range(labels, num_classes, "labels")
     return np.eye(num_classes)[labels]
 
 

@@ -61,6 +61,15 @@ def check_finite(x: np.ndarray, name: str = "input") -> np.ndarray:
     return x
 
 
+def check_index_range(indices: np.ndarray, size: int, name: str,
+                      error: type[Exception] = ValueError) -> np.ndarray:
+    """Raise `error` unless every entry lies in [0, size): class labels, token ids, row indices."""
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise error(f"{name} must lie in [0, {size - 1}], got values from {indices.min()} to "
+                    f"{indices.max()}")
+    return indices
+
+
 def check_positive(value: float, name: str) -> float:
     """Refuse a non-positive (or non-finite) hyper-parameter such as a learning rate."""
     if not (isinstance(value, int | float | np.floating) and np.isfinite(value) and value > 0):
