@@ -9,6 +9,7 @@ from mmkit.exercises.feedback import (
     compare,
     compare_number,
     correct,
+    diagnose,
     known_mistake,
     matches,
     unpack,
@@ -105,3 +106,12 @@ def test_unpack_names_what_was_returned(answer, phrase):
 def test_feedback_refuses_to_be_used_as_a_truth_value():
     with pytest.raises(TypeError, match=r"feedback\.ok"):
         bool(compare(EXPECTED, EXPECTED))
+
+
+def test_diagnose_tries_known_mistakes_then_compares():
+    mistakes = [(-EXPECTED, "flipped: use pred − target")]
+    assert diagnose(EXPECTED, EXPECTED, mistakes) is None
+    assert diagnose(-EXPECTED, EXPECTED, mistakes).message == "flipped: use pred − target"
+    message = diagnose(EXPECTED.T, EXPECTED, mistakes, name="dW", hint="dW has W's shape.").message
+    assert message.startswith("dW has shape (3, 2), expected (2, 3)")
+    assert message.endswith(". dW has W's shape.")

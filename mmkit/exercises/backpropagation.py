@@ -24,6 +24,7 @@ from mmkit.exercises.feedback import (
     compare,
     compare_number,
     correct,
+    diagnose,
     known_mistake,
     wrong,
 )
@@ -113,18 +114,15 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
     n = len(x)
 
     expected_dx = dout @ W
-    mistake = known_mistake(dx, [
+    problem = diagnose(dx, expected_dx, [
         (dout @ W / n, "dx is divided by N: the layer does not average; any 1/N is already "
                        "inside dout, put there by the loss."),
-    ])
-    if mistake is not None:
-        return mistake
-    feedback = compare(dx, expected_dx, name="dx")
-    if not feedback.ok:
-        return wrong(f"{feedback.message}. dx = dout W has x's shape (N, in). " + SHAPES)
+    ], name="dx", hint="dx = dout W has x's shape (N, in). " + SHAPES)
+    if problem is not None:
+        return problem
 
     expected_dW = dout.T @ x
-    mistake = known_mistake(dW, [
+    problem = diagnose(dW, expected_dW, [
         (x.T @ dout, f"dW has shape ({IN}, {OUT}): it is xᵀ dout, the transpose. W is "
                      f"(out, in) = ({OUT}, {IN}), so dW = doutᵀ x."),
         (dout.T @ x / n, "dW is divided by N: sum over the batch, do not average (the loss "
@@ -132,15 +130,12 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
         (np.einsum("no,ni->noi", dout, x), "dW has one matrix per example, shape "
                                            f"({N}, {OUT}, {IN}): sum them over the batch; "
                                            "doutᵀ x does that sum for you."),
-    ])
-    if mistake is not None:
-        return mistake
-    feedback = compare(dW, expected_dW, name="dW")
-    if not feedback.ok:
-        return wrong(f"{feedback.message}. dW = doutᵀ x has W's shape (out, in). " + SHAPES)
+    ], name="dW", hint="dW = doutᵀ x has W's shape (out, in). " + SHAPES)
+    if problem is not None:
+        return problem
 
     expected_db = dout.sum(axis=0)
-    mistake = known_mistake(db, [
+    problem = diagnose(db, expected_db, [
         (dout.sum(axis=1), f"db summed over the wrong axis: axis 1 gives one value per "
                            f"example, shape ({N},). The bias is shared by every example: "
                            f"sum over the batch, axis 0, shape ({OUT},)."),
@@ -152,12 +147,9 @@ def check_linear_backward(linear_backward: Callable[..., tuple[np.ndarray, ...]]
                                           f"has shape ({OUT},)."),
         (dout.sum(), "db is a single number: sum over the batch only (axis 0), one value per "
                      "output."),
-    ])
-    if mistake is not None:
-        return mistake
-    feedback = compare(db, expected_db, name="db")
-    if not feedback.ok:
-        return wrong(f"{feedback.message}. db = Σₙ dout has b's shape (out,).")
+    ], name="db", hint="db = Σₙ dout has b's shape (out,).")
+    if problem is not None:
+        return problem
     return correct("Correct! dx = dout W, dW = doutᵀ x, db = Σₙ dout: what Linear.backward "
                    "computes, and what PyTorch computes for nn.Linear.")
 

@@ -175,6 +175,22 @@ def known_mistake(answer: object, mistakes: Iterable[tuple[object, str]], rtol: 
     return None
 
 
+def diagnose(answer: object, expected: np.ndarray, mistakes: Iterable[tuple[object, str]] = (),
+             name: str = "your answer", hint: str = "") -> Feedback | None:
+    """What is wrong with `answer`, or None if it is right.
+
+    First the typical `mistakes` (see `known_mistake`), then `compare`; `hint`
+    is appended to compare's message (e.g. the formula and the shape to aim for).
+    """
+    mistake = known_mistake(answer, mistakes)
+    if mistake is not None:
+        return mistake
+    feedback = compare(answer, expected, name)
+    if feedback.ok:
+        return None
+    return wrong(f"{feedback.message}. {hint}") if hint else feedback
+
+
 def unpack(answer: object, names: tuple[str, ...]) -> Feedback | None:
     """None if `answer` is a tuple or list of len(names) values, else what is wrong with it."""
     wanted = ", ".join(names)

@@ -14,9 +14,9 @@ from mmkit.exercises.feedback import (
     Feedback,
     attempt,
     check,
-    compare,
     compare_number,
     correct,
+    diagnose,
     known_mistake,
     wrong,
 )
@@ -64,7 +64,7 @@ def check_mse(mse: Callable) -> Feedback:
         hint = None if feedback.ok else feedback
     if hint is not None:
         return hint
-    hint = known_mistake(got_grad, [
+    problem = diagnose(got_grad, grad, [
         (-grad, "The gradient has the wrong sign: it is 2(pred − target)/n, positive where "
                 "the prediction is too high (so that a step against it lowers the prediction)."),
         (grad / 2, "The gradient is half the right one: you forgot the 2 from d(e²)/de = 2e."),
@@ -75,12 +75,9 @@ def check_mse(mse: Callable) -> Feedback:
         (np.full(pred.shape, 2 * diff.mean()), "Your gradient is the same number everywhere: "
                                                "each entry's gradient depends on its own error, "
                                                "2(pred − target)/n element-wise."),
-    ])
-    if hint is not None:
-        return hint
-    feedback = compare(got_grad, grad, "the gradient")
-    if not feedback.ok:
-        return feedback
+    ], "the gradient")
+    if problem is not None:
+        return problem
     return correct(f"Correct! value {value:.4f}; the gradient is 2(pred − target)/n with "
                    f"n = {n}.")
 
@@ -167,7 +164,7 @@ def check_bce_grad(bce_grad: Callable) -> Feedback:
     expected = binary_cross_entropy_with_logits(z, y)[1]
     out = _quietly(bce_grad, z.copy(), y.copy())
     s = sigmoid(z)
-    hint = known_mistake(out, [
+    problem = diagnose(out, expected, [
         (-expected, "The sign is flipped: it is σ(z) − y, positive when the predicted "
                     "probability is too high, so that a step against it lowers z."),
         (expected * n, f"{n} × too large: the loss is a mean over the N = {n} examples, so "
@@ -178,11 +175,8 @@ def check_bce_grad(bce_grad: Callable) -> Feedback:
         ((z - y) / n, "You used the logit z where the probability σ(z) belongs: (σ(z) − y)/N."),
         ((s - y) * s * (1 - s) * 2 / n, "That is the gradient of MSE on σ(z), not of BCE: "
                                         "it is (σ(z) − y)/N."),
-    ])
-    if hint is not None:
-        return hint
-    feedback = compare(out, expected, "your gradient")
-    if not feedback.ok:
-        return feedback
+    ], "your gradient")
+    if problem is not None:
+        return problem
     return correct("Correct! ∂L/∂z = (σ(z) − y)/N: the error of the predicted probability, "
                    "with no σ'(z) to shrink it.")
