@@ -7,8 +7,10 @@ its concept. Every notebook starts with::
     nb_setup(seed=0)
 """
 
-__version__ = "0.1.0"
+from importlib import metadata
 
 from mmkit.notebook import check_environment, nb_setup
+
+__version__ = metadata.version("mmkit")
 
 __all__ = ["__version__", "check_environment", "nb_setup"]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmkit.paths import notebooks_dir
+from mmkit.validate import lookup
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,7 @@ LESSONS = (
 
 def lesson_for(filename: str) -> Lesson:
     """The lesson whose notebook is `filename`, e.g. "04_optimizers.ipynb"."""
-    for lesson in LESSONS:
-        if lesson.filename == filename:
-            return lesson
-    known = ", ".join(lesson.filename for lesson in LESSONS)
-    raise KeyError(f"{filename!r} is not in the course map; expected one of: {known}")
+    return lookup(filename, {lesson.filename: lesson for lesson in LESSONS}, "notebook")
 
 
 def course_table(folder: Path | None = None, with_status: bool = True) -> str:

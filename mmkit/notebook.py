@@ -15,14 +15,14 @@ from importlib import metadata
 
 import numpy as np
 
-import mmkit
 from mmkit.paths import data_dir
+from mmkit.validate import check_count
 
 #: Matplotlib settings shared by every notebook: small figures keep notebooks lean.
 PLOT_STYLE = {
     "figure.figsize": (6.0, 3.5),
-    "figure.dpi": 72,
-    "savefig.dpi": 72,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
     "figure.autolayout": True,
     "font.size": 10,
     "axes.grid": True,
@@ -46,7 +46,7 @@ class NotebookSetup:
 
     def __repr__(self) -> str:
         plural = "" if self.threads == 1 else "s"
-        return (f"mmkit {mmkit.__version__} | Python {self.python} | NumPy {self.numpy} | "
+        return (f"mmkit {metadata.version('mmkit')} | Python {self.python} | NumPy {self.numpy} | "
                 f"PyTorch {self.torch}, {self.threads} CPU thread{plural} | seed {self.seed} | "
                 "offline")
 
@@ -78,11 +78,8 @@ def nb_setup(seed: int = 0, threads: int | None = None) -> NotebookSetup:
 
     Returns a `NotebookSetup` whose repr is a one-line summary of the set-up.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    threads = default_threads() if threads is None else threads
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    seed = check_count(seed, "seed")
+    threads = check_count(default_threads() if threads is None else threads, "threads", 1)
 
     for name in OFFLINE_VARIABLES:
         os.environ[name] = "1"

@@ -1,4 +1,4 @@
-"""Where the kit's folders are: the repository root, `data/` and `notebooks/`."""
+"""Where the kit's folders are: the repository root, `data/`, the data set and `notebooks/`."""
 
 import os
 from pathlib import Path
@@ -12,6 +12,11 @@ def data_dir() -> Path:
     `$MMKIT_DATA` overrides the default, `data/` at the repository root.
     """
     return Path(os.environ.get("MMKIT_DATA", REPO_ROOT / "data"))
+
+
+def dataset_dir() -> Path:
+    """The mmdigits data set: `data/mmdigits` (see `mmkit.data.build`)."""
+    return data_dir() / "mmdigits"
 
 
 def notebooks_dir() -> Path:

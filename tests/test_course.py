@@ -20,7 +20,7 @@ def test_every_notebook_on_disk_is_on_the_map():
 
 
 def test_an_unknown_notebook_names_the_known_ones():
-    with pytest.raises(KeyError, match=r"00_welcome\.ipynb"):
+    with pytest.raises(ValueError, match=r"notebook must be one of .00_welcome\.ipynb"):
         lesson_for("99_magic.ipynb")
 
 

@@ -28,7 +28,7 @@ from mmkit.data.audio import (
     trim_silence,
 )
 from mmkit.paths import data_dir
-from mmkit.scratch.validate import NonFiniteError
+from mmkit.validate import NonFiniteError
 
 
 def tone(seconds: float, rate: int = SAMPLE_RATE, hz: float = 440.0, amplitude: float = 0.5

@@ -15,7 +15,7 @@ from mmkit.data.image import (
     resize,
     shift,
 )
-from mmkit.scratch.validate import NonFiniteError
+from mmkit.validate import NonFiniteError
 
 
 @pytest.fixture(scope="module")

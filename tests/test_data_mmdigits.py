@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmkit.data.build import SPLIT_IMAGES, dataset_dir, plan, sha256
+from mmkit.data.build import SPLIT_IMAGES, plan, sha256
 from mmkit.data.dataset import PRESETS, MMDigits, collate, read_samples
-from mmkit.paths import data_dir
+from mmkit.paths import data_dir, dataset_dir
 
 FOLDER = dataset_dir()
 

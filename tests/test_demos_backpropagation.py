@@ -9,11 +9,13 @@ import torch
 from matplotlib.colors import to_rgba
 
 from mmkit.demos.backpropagation import (
+    COLORS,
     NEURON,
     backward_state,
     backward_widget,
     chain_rule_step,
     difference_errors,
+    draw_graph,
     gradcheck_table,
     local_derivative,
     n_backward_steps,
@@ -24,11 +26,10 @@ from mmkit.demos.backpropagation import (
     plot_graph,
     plot_losses,
     read_relative_error,
-    torch_twin,
 )
-from mmkit.scratch.autograd import COLORS
+from mmkit.scratch.autograd import Tensor, backward_steps, mse_loss, topological_order
 from mmkit.scratch.gradcheck import check_module
-from mmkit.scratch.layers import Linear, Sigmoid, mlp
+from mmkit.scratch.layers import Sigmoid, mlp
 
 
 def torch_neuron():
@@ -78,7 +79,7 @@ def test_backward_visits_seven_nodes_from_the_loss_to_w():
     assert [node.label for node in state.visited] == ["L", "e", "ŷ", "z", "b", "wx", "w"]
     assert backward_state(0).current is None
     for bad in (-1, 8, 2.5):
-        with pytest.raises(ValueError, match="step must be an int from 0 to 7"):
+        with pytest.raises(ValueError, match=r"step \(from 0 to 7\) must be"):
             backward_state(bad)
 
 
@@ -140,27 +141,6 @@ def test_centred_differences_beat_forward_differences():
     assert len(ax.lines) == 3 and ax.get_xscale() == "log"
 
 
-def test_torch_twin_has_the_same_weights_and_gradients():
-    model = mlp([4, 5, 3], activation="tanh", rng=0)
-    twin = torch_twin(model)
-    rng = np.random.default_rng(1)
-    x, dout = rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
-    xt = torch.tensor(x, requires_grad=True)
-    out = twin(xt)
-    np.testing.assert_allclose(out.detach().numpy(), model(x))
-    out.backward(torch.tensor(dout))
-    np.testing.assert_allclose(xt.grad.numpy(), model.backward(dout))
-    for (name, p), (tname, tp) in zip(model.named_parameters(), twin.named_parameters(),
-                                      strict=True):
-        assert name == tname
-        np.testing.assert_allclose(p.grad, tp.grad.numpy())
-
-
-def test_torch_twin_refuses_what_it_cannot_copy():
-    with pytest.raises(TypeError, match="expected a Sequential"):
-        torch_twin(Linear(2, 3, rng=0))
-
-
 def test_plot_losses():
     ax = plot_losses([1.0, 0.5, 0.25], title="t")
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [1.0, 0.5, 0.25])
@@ -190,3 +170,35 @@ def test_gradcheck_table_flags_a_buggy_backward():
                                                          "2.weight", "2.bias"]
 
 
+def build_graph() -> tuple[Tensor, list[Tensor]]:
+    """A small two-layer network with a loss: 13 nodes."""
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.normal(size=(4, 3)), label="x")
+    w1 = Tensor(rng.normal(size=(3, 5)), requires_grad=True, label="W1")
+    b1 = Tensor(rng.normal(size=5), requires_grad=True, label="b1")
+    w2 = Tensor(rng.normal(size=(5, 2)), requires_grad=True, label="W2")
+    h = (x @ w1 + b1).tanh()
+    h.label = "h"
+    loss = mse_loss(h @ w2, np.zeros((4, 2)))
+    loss.label = "loss"
+    return loss, [w1, b1, w2]
+
+
+def test_draw_graph_one_box_per_node_with_and_without_highlight() -> None:
+    loss, params = build_graph()
+    n_nodes = len(topological_order(loss))
+    ax = draw_graph(loss)
+    assert len(ax.texts) == n_nodes
+    assert any("W1" in text.get_text() for text in ax.texts)
+    steps = backward_steps(loss)
+    node, _ = next(steps)
+    ax = draw_graph(loss, highlight=node)
+    assert len(ax.texts) == n_nodes
+    highlighted = [p for p in ax.patches if p.get_facecolor() == to_rgba(COLORS["highlight"])]
+    assert len(highlighted) == 1
+    list(steps)
+    _, ax = plt.subplots()
+    assert draw_graph(loss, ax=ax, highlight=set(params)) is ax
+    assert len(ax.texts) == n_nodes
+    assert any("grad" in text.get_text() for text in ax.texts)
+    plt.close("all")

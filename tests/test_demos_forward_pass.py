@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from mmkit.data.digits import load_digits_split
+from mmkit.data.toy import toy_data
 from mmkit.demos.forward_pass import (
     ACTIVATION_NAMES,
     WIDTHS,
@@ -19,11 +21,10 @@ from mmkit.demos.forward_pass import (
     plot_digits_before_after,
     plot_forward_pass,
     plot_hidden_histograms,
-    toy_data,
     train_toy_model,
 )
 from mmkit.scratch.layers import mlp, softmax
-from mmkit.scratch.preprocess import load_digits_split, standardize
+from mmkit.scratch.preprocess import standardize
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +56,8 @@ def test_activation_and_slope_match_torch_autograd(name, torch_function):
 
 
 def test_unknown_activation_says_what_is_expected():
-    with pytest.raises(ValueError, match=r"expected one of \('relu', 'sigmoid', 'tanh'\), "
-                                         r"got 'gelu'"):
+    with pytest.raises(ValueError, match=r"activation must be one of 'relu', 'sigmoid', "
+                                         r"'tanh'; got 'gelu'"):
         activation_and_slope("gelu", np.zeros(3))
 
 
@@ -119,7 +120,7 @@ def test_plot_shows_the_models_own_probabilities():
 
 
 def test_bad_settings_are_refused_with_the_expected_values():
-    with pytest.raises(ValueError, match="width: expected a positive int, got 0"):
+    with pytest.raises(ValueError, match="width must be an int >= 1, got 0"):
         train_toy_model("relu", 0)
     with pytest.raises(ValueError, match="got 'linear'"):
         plot_decision_boundary("linear", 2)

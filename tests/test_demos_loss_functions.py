@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 
 from mmkit.demos.loss_functions import (
-    SoftmaxMSELoss,
     cross_entropy_log_of_softmax,
     cross_entropy_naive,
     epochs_to_reach,
@@ -19,11 +18,16 @@ from mmkit.demos.loss_functions import (
     plot_outlier_fits,
     plot_training_curves,
     point_losses,
-    softmax_mse_loss,
     torch_value_and_grad,
 )
 from mmkit.scratch.gradcheck import numerical_gradient, relative_error
-from mmkit.scratch.losses import cross_entropy, huber_loss, mse_loss
+from mmkit.scratch.losses import (
+    SoftmaxMSELoss,
+    cross_entropy,
+    huber_loss,
+    mse_loss,
+    softmax_mse_loss,
+)
 from mmkit.scratch.train import History
 
 
@@ -75,7 +79,7 @@ def test_point_losses_regression_and_bad_arguments():
     here = point_losses(4.0, 1.0, "regression", delta=1.0)
     assert here["MSE"] == pytest.approx((9.0, 6.0))
     assert here["Huber"] == pytest.approx((2.5, 1.0))  # δ(|e| − δ/2), gradient capped at δ
-    with pytest.raises(ValueError, match="task: expected one of"):
+    with pytest.raises(ValueError, match="task must be one of 'binary', 'regression'; got"):
         point_losses(0.0, 1.0, "multiclass")
     with pytest.raises(ValueError, match=r"label \(or probability\) in \[0, 1\], got 2.0"):
         point_losses(0.0, 2.0, "binary")

@@ -5,35 +5,32 @@ import numpy as np
 import pytest
 import torch
 
+from mmkit.data.digits import load_digits_split
 from mmkit.demos.optimizers import (
     CHOICES,
     DIGITS_RUNS,
     SURFACE_SETTINGS,
-    SURFACES,
     compare_on_digits,
     describe,
-    exit_step,
     final_words,
     hyperparams_for,
     lr_sweep,
-    path_losses,
     plot_lr_sweep,
     plot_training_curves,
     plot_trajectories,
     results_table,
-    trajectory,
     trajectory_widget,
 )
 from mmkit.scratch.optim import OPTIMIZERS
-from mmkit.scratch.preprocess import load_digits_split
+from mmkit.scratch.surfaces import SURFACES, exit_step, path_losses, trajectory
 
 
 @pytest.fixture(scope="module")
 def small_split():
     """A quarter of the digits training set, to keep the training tests quick."""
     split = load_digits_split()
-    return type(split)(split.X_train[:300], split.X_test[:200], split.y_train[:300],
-                       split.y_test[:200])
+    return type(split)(split.X_train[:300], split.X_val[:200], split.X_test[:200],
+                       split.y_train[:300], split.y_val[:200], split.y_test[:200])
 
 
 # --------------------------------------------------------------------------- surfaces
@@ -126,11 +123,11 @@ def test_start_on_the_saddle_axis_stays_on_it_with_gd():
 
 
 def test_trajectory_errors_name_what_was_expected():
-    with pytest.raises(KeyError, match=r"unknown optimizer 'Adamm'.*'Adam'"):
+    with pytest.raises(ValueError, match=r"optimizer must be one of .*'Adam'.*; got 'Adamm'"):
         trajectory("Adamm", "bowl", 3, lr=0.1)
-    with pytest.raises(KeyError, match="unknown surface 'bowel'"):
+    with pytest.raises(ValueError, match=r"surface must be one of .*; got 'bowel'"):
         trajectory("GD", "bowel", 3, lr=0.1)
-    with pytest.raises(ValueError, match="steps must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="steps must be an int >= 0, got -1"):
         trajectory("GD", "bowl", -1, lr=0.1)
     with pytest.raises(ValueError, match="lr must be a positive number"):
         trajectory("GD", "bowl", 3, lr=0.0)
@@ -161,7 +158,7 @@ def test_hyperparams_for_each_choice():
         ("AdamW", {"lr": 0.01, "betas": (0.8, 0.99)})
     with pytest.raises(ValueError, match="Nesterov needs a momentum > 0"):
         hyperparams_for("Nesterov", 0.1, momentum=0.0)
-    with pytest.raises(KeyError, match="unknown optimizer 'Lion'"):
+    with pytest.raises(ValueError, match=r"optimizer must be one of .*; got 'Lion'"):
         hyperparams_for("Lion", 0.1)
     assert describe(("Adam", {"lr": 0.1, "betas": (0.9, 0.999)})) == \
         "Adam(lr=0.1, betas=(0.9, 0.999))"

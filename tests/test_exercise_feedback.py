@@ -115,3 +115,79 @@ def test_diagnose_tries_known_mistakes_then_compares():
     message = diagnose(EXPECTED.T, EXPECTED, mistakes, name="dW", hint="dW has W's shape.").message
     assert message.startswith("dW has shape (3, 2), expected (2, 3)")
     assert message.endswith(". dW has W's shape.")
+
+
+# ---- the kit's own answer is switched off while the learner's function runs ----------
+
+def _kit_softmax(z):
+    """Stands in for a kit function that an exercise asks the learner to write."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class _KitLayer:
+    def forward(self, z):
+        return _kit_softmax(z)
+
+
+@check(kit=[_kit_softmax, _KitLayer])
+def _check_softmax(function):
+    z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    out = attempt(function, z)
+    expected = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return compare(out, expected)
+
+
+def _own_softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _calls_the_kit(z):
+    return _kit_softmax(z)
+
+
+def _hides_the_refusal(z):
+    try:
+        return _kit_softmax(z)
+    except Exception:
+        return _own_softmax(z)
+
+
+def test_a_learners_own_function_passes_and_the_kit_works_again_afterwards():
+    assert _check_softmax(_own_softmax).ok
+    assert np.allclose(_kit_softmax(np.zeros((1, 2))), 0.5)  # switched on again
+    import sys
+
+    assert sys.getprofile() is None
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (_kit_softmax, "test_exercise_feedback._kit_softmax`, not an answer"),
+    (_calls_the_kit, "test_exercise_feedback._kit_softmax`, which does what this exercise "
+                     "asks: write it yourself, in the cell that defines `_calls_the_kit`"),
+    (_hides_the_refusal, "`_hides_the_refusal` calls the kit's own"),
+    (lambda z: _KitLayer().forward(z), "_KitLayer.forward`, which does what this exercise "
+                                       "asks: write it yourself, in the exercise's cell"),
+])
+def test_the_kits_own_answer_is_refused_however_it_is_reached(answer, phrase):
+    feedback = _check_softmax(answer)
+    assert not feedback.ok
+    assert phrase in feedback.message
+
+
+def test_the_private_references_are_switched_off_in_every_check(monkeypatch):
+    from mmkit.exercises import _reference
+
+    def reference_softmax(z):
+        return _own_softmax(z)
+
+    reference_softmax.__module__ = _reference.__name__
+    monkeypatch.setattr(_reference, "reference_softmax", reference_softmax, raising=False)
+    feedback = _check_softmax(lambda z: reference_softmax(z))
+    assert not feedback.ok and "reference_softmax" in feedback.message
+
+
+def test_only_python_functions_can_be_switched_off():
+    with pytest.raises(TypeError, match="cannot switch off"):
+        check(kit=[np.exp])

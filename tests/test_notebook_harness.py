@@ -12,7 +12,13 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from nbval.plugin import get_sanitize_patterns
 
 from mmkit.paths import REPO_ROOT
-from tools.notebooks import MAX_BYTES, course_notebooks, execute, problems
+from tools.notebooks import (
+    MAX_BYTES,
+    course_notebooks,
+    execute,
+    problems,
+    source_test_split_uses,
+)
 
 SANITIZE = REPO_ROOT / "tests" / "sanitize.cfg"
 
@@ -185,3 +191,62 @@ def test_strict_nbval_fails_on_changed_output_raised_error_and_hidden_download(
     outcome = run_nbval([pristine, edited, raising, online], tmp_path)
     assert outcome == {"pristine.ipynb": [], "edited.ipynb": ["Cell 2"],
                        "raising.ipynb": ["Cell 3"], "online.ipynb": ["Cell 3"]}
+
+
+# ---- the test split decides nothing ---------------------------------------------
+
+def _markdown(nb, source):
+    from nbformat.v4 import new_markdown_cell
+
+    nb.cells.append(new_markdown_cell(source))
+
+
+def test_reading_the_test_split_before_the_final_evaluation_is_caught(tmp_path):
+    nb = tiny_notebook("from mmkit import nb_setup\nnb_setup()",
+                       "lr = pick(data.X_val)\nscore = model(data.X_test)")
+    found = problems(save(nb, tmp_path))
+    assert len(found) == 1 and "cell 1 reads the test split" in found[0]
+    assert "`X_test` in `score = model(data.X_test)`" in found[0]
+
+
+def test_naming_the_split_test_is_caught_too(tmp_path):
+    nb = tiny_notebook("nb_setup()", 'test = MMDigits("test")')
+    assert any("`\"test\"`" in p for p in problems(save(nb, tmp_path)))
+
+
+def test_the_test_split_is_allowed_after_the_final_evaluation_heading(tmp_path):
+    nb = tiny_notebook("nb_setup()", "model.fit(data.X_train)")
+    _markdown(nb, "## 7. Final evaluation on the test split (once)")
+    nb.cells.append(new_code_cell("print(model.score(data.X_test, data.y_test))"))
+    nb.cells[-1].execution_count = 3
+    assert problems(save(nb, tmp_path)) == []
+
+
+def test_a_heading_that_only_mentions_test_does_not_open_the_test_split(tmp_path):
+    nb = tiny_notebook("nb_setup()")
+    _markdown(nb, "## 5. Why we never test on training data")
+    nb.cells.append(new_code_cell("score = model(X_test)"))
+    nb.cells[-1].execution_count = 2
+    assert any("reads the test split" in p for p in problems(save(nb, tmp_path)))
+
+
+def test_a_notebook_importing_the_private_reference_answers_is_caught(tmp_path):
+    nb = tiny_notebook("nb_setup()", "from mmkit.exercises._reference import softmax")
+    assert problems(save(nb, tmp_path)) == [
+        "cell 1 imports the exercises' private reference answers"]
+
+
+@pytest.mark.parametrize("path", sorted([*(REPO_ROOT / "benchmarks").glob("*.py"),
+                                         *(REPO_ROOT / "mmkit" / "demos").glob("*.py")]),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_benchmarks_and_demos_never_read_the_test_split(path):
+    assert source_test_split_uses(path) == []
+
+
+def test_a_benchmark_that_calibrates_on_test_is_caught(tmp_path):
+    planted = tmp_path / "calibration.py"
+    planted.write_text('score = baseline(MMDigits("train"), MMDigits("test"))  # on test!\n'
+                       "# the test split is never read here\n")
+    assert source_test_split_uses(planted) == [
+        "calibration.py:1: reads the test split: "
+        '`score = baseline(MMDigits("train"), MMDigits("test"))  # on test!`']

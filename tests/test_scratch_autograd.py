@@ -8,25 +8,21 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from matplotlib.colors import to_rgba
 
 from mmkit.scratch.autograd import (
-    COLORS,
     Tensor,
     backward_steps,
     binary_cross_entropy_with_logits,
     cross_entropy,
-    draw_graph,
     mse_loss,
     topological_order,
     unbroadcast,
 )
-from mmkit.scratch.validate import NonFiniteError
+from mmkit.validate import NonFiniteError
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -365,26 +361,6 @@ def test_backward_steps_can_stop_part_way() -> None:
     node, grad = next(steps)
     assert node is loss and grad == 1.0
     assert all(p.grad is None for p in params)
-
-
-def test_draw_graph_one_box_per_node_with_and_without_highlight() -> None:
-    loss, params = build_graph()
-    n_nodes = len(topological_order(loss))
-    ax = draw_graph(loss)
-    assert len(ax.texts) == n_nodes
-    assert any("W1" in text.get_text() for text in ax.texts)
-    steps = backward_steps(loss)
-    node, _ = next(steps)
-    ax = draw_graph(loss, highlight=node)
-    assert len(ax.texts) == n_nodes
-    highlighted = [p for p in ax.patches if p.get_facecolor() == to_rgba(COLORS["highlight"])]
-    assert len(highlighted) == 1
-    list(steps)
-    _, ax = plt.subplots()
-    assert draw_graph(loss, ax=ax, highlight=set(params)) is ax
-    assert len(ax.texts) == n_nodes
-    assert any("grad" in text.get_text() for text in ax.texts)
-    plt.close("all")
 
 
 def test_repr_item_and_numpy() -> None:

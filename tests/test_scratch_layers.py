@@ -17,7 +17,8 @@ from mmkit.scratch.layers import (
     sigmoid,
     softmax,
 )
-from mmkit.scratch.validate import NonFiniteError
+from mmkit.scratch.layers import torch_twin as scratch_torch_twin
+from mmkit.validate import NonFiniteError
 
 SHAPES = [(1, 3), (5, 4), (16, 7)]
 
@@ -28,15 +29,8 @@ def away_from_zero(rng, shape):
 
 
 def torch_twin(layer):
-    if isinstance(layer, Linear):
-        twin = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-        with torch.no_grad():
-            twin.weight.copy_(torch.from_numpy(layer.weight.data))
-            twin.bias.copy_(torch.from_numpy(layer.bias.data))
-        return twin
-    if isinstance(layer, Softmax):
-        return torch.nn.Softmax(dim=layer.dim)
-    return {ReLU: torch.nn.ReLU, Sigmoid: torch.nn.Sigmoid, Tanh: torch.nn.Tanh}[type(layer)]()
+    """The PyTorch twin of one layer: the kit's `torch_twin` of a one-layer Sequential."""
+    return scratch_torch_twin(Sequential(layer))[0]
 
 
 def make(name, features):
@@ -157,14 +151,15 @@ def test_non_finite_input_is_refused_naming_the_layer_and_place():
         Sequential(Linear(4, 3))(x)
 
 
-@pytest.mark.parametrize("bad", [0, -2, 2.5])
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True])
 def test_bad_sizes_are_refused(bad):
-    with pytest.raises(ValueError, match="in_features must be a positive int"):
+    with pytest.raises(ValueError, match="in_features must be an int >= 1"):
         Linear(bad, 3)
 
 
 def test_mlp_arguments_are_checked():
-    with pytest.raises(ValueError, match="activation: expected one of"):
+    with pytest.raises(ValueError,
+                       match="activation must be one of 'relu', 'sigmoid', 'tanh'; got 'gelu'"):
         mlp([2, 3], activation="gelu")
     with pytest.raises(ValueError, match="at least"):
         mlp([2])
@@ -174,3 +169,24 @@ def test_numerical_gradient_of_a_known_function():
     x = np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(numerical_gradient(lambda: float(np.sum(x**3)), x), 3 * x**2,
                                rtol=1e-8)
+
+
+def test_torch_twin_has_the_same_weights_and_gradients():
+    model = mlp([4, 5, 3], activation="tanh", rng=0)
+    twin = scratch_torch_twin(model)
+    rng = np.random.default_rng(1)
+    x, dout = rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    xt = torch.tensor(x, requires_grad=True)
+    out = twin(xt)
+    np.testing.assert_allclose(out.detach().numpy(), model(x))
+    out.backward(torch.tensor(dout))
+    np.testing.assert_allclose(xt.grad.numpy(), model.backward(dout))
+    for (name, p), (tname, tp) in zip(model.named_parameters(), twin.named_parameters(),
+                                      strict=True):
+        assert name == tname
+        np.testing.assert_allclose(p.grad, tp.grad.numpy())
+
+
+def test_torch_twin_refuses_what_it_cannot_copy():
+    with pytest.raises(TypeError, match="expected a Sequential"):
+        scratch_torch_twin(Linear(2, 3, rng=0))

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from mmkit.scratch import losses
 from mmkit.scratch.gradcheck import numerical_gradient, relative_error
-from mmkit.scratch.validate import NonFiniteError
+from mmkit.validate import NonFiniteError
 
 SHAPES = [(1, 1), (4, 3), (16, 10)]
 

@@ -6,7 +6,7 @@ import torch
 
 from mmkit.scratch.layers import Linear, Parameter
 from mmkit.scratch.optim import GD, OPTIMIZERS, SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
-from mmkit.scratch.validate import NonFiniteError
+from mmkit.validate import NonFiniteError
 
 # A fixed smooth, non-quadratic problem in three parameter tensors of different shapes:
 #   loss(W, b, c) = Σ softplus(z) − y·z  with z = XW + b       (logistic regression)

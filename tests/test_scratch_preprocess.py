@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from mmkit.scratch.preprocess import load_digits_split, one_hot, pad, standardize
+from mmkit.scratch.preprocess import one_hot, pad, standardize
 
 
 def test_standardize_matches_scikit_learn_and_uses_train_statistics():
@@ -37,11 +37,3 @@ def test_pad_and_mask():
     np.testing.assert_array_equal(mask.sum(1), [2, 0, 3])
     cut, _ = pad([np.arange(5.0)], length=2)
     np.testing.assert_array_equal(cut, [[0, 1]])
-
-
-def test_digits_split_is_stratified_standardised_and_reproducible():
-    split = load_digits_split()
-    assert split.X_train.shape == (1347, 64) and split.X_test.shape == (450, 64)
-    assert np.bincount(split.y_test).min() >= 43  # stratified: 43–46 per digit
-    np.testing.assert_allclose(split.X_train.mean(0), 0, atol=1e-12)
-    assert load_digits_split().X_test.tolist() == split.X_test.tolist()

@@ -20,6 +20,12 @@ from mmkit.offline import MESSAGE as OFFLINE_MESSAGE
 from mmkit.paths import notebooks_dir
 
 MAX_BYTES = 1_500_000
+#: Where the test split may first be read: a Markdown heading that starts "Final evaluation".
+FINAL_EVALUATION = re.compile(r"^#+\s*(\d+\.\s*)?Final evaluation", re.IGNORECASE | re.MULTILINE)
+#: How code reads the test split: a name ending in `_test` (X_test, data.y_test) or "test".
+TEST_SPLIT = re.compile(r"\b\w*_test\b|([\"'])test\1")
+#: The exercises' private answers: a notebook that imports them gives the answers away.
+PRIVATE_REFERENCE = re.compile(r"\b_reference\b")
 SETUP_CALL = re.compile(r"\bnb_setup\(")
 CELL_TIMEOUT_S = 600
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -101,7 +107,44 @@ def problems(path: Path) -> list[str]:
                 found.append(f"cell {i} stores an error: {output.ename}: {output.evalue}")
             if OFFLINE_MESSAGE in str(output.get("text", "")):
                 found.append(f"cell {i} tried to reach the network")
+    found += test_split_uses(nb)
+    found += [f"cell {i} imports the exercises' private reference answers"
+              for i, cell in code if PRIVATE_REFERENCE.search(cell.source)]
     return found
+
+
+def test_split_uses(nb: nbformat.NotebookNode) -> list[str]:
+    """Cells that read the test split before the notebook's final-evaluation heading.
+
+    The test split decides nothing: choices are made on validation, and test is
+    evaluated once, at the end, under a heading "Final evaluation ..." (in a
+    Markdown cell of its own). Before it, no code cell may name the test split.
+    """
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and FINAL_EVALUATION.search(cell.source):
+            break
+        if cell.cell_type == "code":
+            for line in cell.source.splitlines():
+                match = TEST_SPLIT.search(line)
+                if match:
+                    found.append(f"cell {i} reads the test split before the final evaluation "
+                                 f"(`{match.group(0)}` in `{line.strip()}`): choose on the "
+                                 "validation split; evaluate on test once, under a heading "
+                                 "'Final evaluation'")
+                    break
+    return found
+
+
+def source_test_split_uses(path: Path) -> list[str]:
+    """Lines of a Python file (a benchmark, a demos module) that read the test split.
+
+    Benchmarks calibrate and compare, demos draw what notebooks choose: neither
+    may read the test split; a notebook's final evaluation passes it explicitly.
+    """
+    return [f"{path.name}:{number}: reads the test split: `{line.strip()}`"
+            for number, line in enumerate(Path(path).read_text().splitlines(), start=1)
+            if TEST_SPLIT.search(line.split("#")[0])]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mmkit.scratch.validate import (
+from mmkit.validate import (
     NonFiniteError,
     as_float_array,
+    check_count,
     check_finite,
     check_shape,
     default_rng,
@@ -229,9 +230,7 @@ def pad_or_truncate(audio: np.ndarray, length: int, center: bool = False) -> np.
     ends, the clip staying in the middle.
     """
     array = _audio(audio, "pad_or_truncate")
-    if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 0:
-        raise ValueError(f"pad_or_truncate: length must be an int >= 0, got {length!r}")
-    length, size = int(length), len(array)
+    length, size = check_count(length, "pad_or_truncate: length"), len(array)
     out = np.zeros(length, dtype=array.dtype)
     if size >= length:
         start = (size - length) // 2 if center else 0

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mmkit.data.digits import load_digits
 from mmkit.data.language import WORDS
-from mmkit.paths import data_dir
+from mmkit.paths import dataset_dir
 
 SEED = 2026
 SAMPLE_RATE = 8000
@@ -57,10 +58,6 @@ class ClipSpec:
     split: str
 
 
-def dataset_dir() -> Path:
-    return data_dir() / "mmdigits"
-
-
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -81,8 +78,6 @@ def synthesize(text: str, voice: str, speed: int, pitch: int) -> np.ndarray:
 
 def plan(seed: int = SEED) -> tuple[list[ClipSpec], list[dict]]:
     """Which image, voice, speed and pitch each sample gets; no file is written."""
-    from sklearn.datasets import load_digits
-
     rng = np.random.default_rng(seed)
     voices = [f"{accent}+{variant}" for accent in ACCENTS for variant in VARIANTS]
     order = rng.permutation(len(voices))
@@ -91,7 +86,7 @@ def plan(seed: int = SEED) -> tuple[list[ClipSpec], list[dict]]:
         split_voices[split] = [voices[i] for i in order[start:start + count]]
         start += count
 
-    targets = load_digits().target
+    _, targets = load_digits()
     clips, samples = [], []
     turn = dict.fromkeys(SPLIT_VOICES, 0)
     for digit in range(10):

@@ -23,8 +23,9 @@ from torch.utils.data import Dataset
 from mmkit.data import audio as audio_lib
 from mmkit.data import image as image_lib
 from mmkit.data import text as text_lib
-from mmkit.data.build import dataset_dir
 from mmkit.data.language import LEVELS, make_clue
+from mmkit.paths import dataset_dir
+from mmkit.validate import lookup
 
 MODALITIES = ("text", "image", "audio")
 SPLITS = ("train", "val", "test")
@@ -73,11 +74,8 @@ PRESETS = {
 
 
 def get_preset(preset: str | Preset) -> Preset:
-    if isinstance(preset, Preset):
-        return preset
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)} or a Preset, got {preset!r}")
-    return PRESETS[preset]
+    """A `Preset` from itself or its name in `PRESETS`."""
+    return preset if isinstance(preset, Preset) else lookup(preset, PRESETS, "preset")
 
 
 def read_samples(folder: Path | None = None) -> list[dict]:
@@ -85,6 +83,12 @@ def read_samples(folder: Path | None = None) -> list[dict]:
     with open((folder or dataset_dir()) / "samples.csv", newline="") as f:
         return [{"sample": int(row["sample"]), "split": row["split"], "digit": int(row["digit"]),
                  "image": int(row["image"]), "clip": row["clip"]} for row in csv.DictReader(f)]
+
+
+def read_clips(folder: Path | None = None) -> list[dict]:
+    """The rows of clips.csv: file, digit, voice, accent, variant, speed, pitch, split, sha256."""
+    with open((folder or dataset_dir()) / "clips.csv", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def _sample_rng(seed: int, sample: int, stream: int) -> np.random.Generator:
@@ -114,9 +118,8 @@ class MMDigits(Dataset):
     def __init__(self, split: str = "train", preset: str | Preset = "standard", seed: int = 0,
                  missing: dict[str, float] | None = None,
                  corrupt: dict[str, float] | None = None, folder: Path | None = None):
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        self.split, self.preset, self.seed = split, get_preset(preset), seed
+        self.split = lookup(split, SPLITS, "split")
+        self.preset, self.seed = get_preset(preset), seed
         self.missing = _probabilities(missing, "missing")
         self.corrupt = {key: 1.0 for key in MODALITIES} | _probabilities(corrupt, "corrupt")
         self.folder = folder or dataset_dir()

@@ -12,16 +12,15 @@ import functools
 
 import numpy as np
 
-from mmkit.scratch.validate import (
+from mmkit.data.digits import DIGIT_MAX, load_digits
+from mmkit.validate import (
     as_float_array,
+    check_count,
     check_finite,
     check_index_range,
     check_shape,
     default_rng,
 )
-
-DIGIT_SIZE = 8
-DIGIT_MAX = 16.0  # scikit-learn's digits count ink from 0 to 16 per pixel
 
 Rng = np.random.Generator | int | None
 
@@ -34,27 +33,23 @@ def _images(images: object, function: str) -> np.ndarray:
 
 
 def _count(value: int, name: str, function: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{function}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
+    return check_count(value, f"{function}: {name}", minimum)
 
 
 @functools.lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = (digits.images / DIGIT_MAX).astype(np.float32)
-    labels = digits.target.astype(np.int64)
-    images.flags.writeable = labels.flags.writeable = False
-    return images, labels
+    """All digits scaled to [0, 1] as float32, cached read-only."""
+    images, labels = load_digits()
+    scaled = (images / DIGIT_MAX).astype(np.float32)
+    scaled.flags.writeable = False
+    return scaled, labels
 
 
 def load_digit_images(indices: np.ndarray | list[int] | None = None
                       ) -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 handwritten 8×8 digits (shipped with it: no download).
 
-    indices: positions in `sklearn.datasets.load_digits()` (as `samples.csv` stores them),
+    indices: positions in `mmkit.data.digits.load_digits()` (as `samples.csv` stores them),
     or None for all → (images (N, 8, 8) float32 in [0, 1], labels (N,) int64 digits 0–9).
     """
     images, labels = _digits()

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmkit.validate import check_count, lookup
+
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 LEVELS = ("exact", "arithmetic", "partial", "none")
 PRIMES = frozenset({2, 3, 5, 7})
@@ -120,18 +122,17 @@ def add_typos(text: str, rate: float, rng: np.random.Generator) -> str:
 def make_clue(digit: int, level: str, rng: np.random.Generator, digit_rate: float = 0.2,
               typo_rate: float = 0.0) -> Clue:
     """A clue about `digit` at `level` (one of LEVELS); numerals with `digit_rate`."""
-    if digit not in DIGITS:
+    if check_count(digit, "digit") not in DIGITS:
         raise ValueError(f"digit must be an int from 0 to 9, got {digit!r}")
+    lookup(level, LEVELS, "level")
     if level == "exact":
         text, candidates = _exact(digit, rng, digit_rate), frozenset({digit})
     elif level == "arithmetic":
         text, candidates = _arithmetic(digit, rng, digit_rate), frozenset({digit})
     elif level == "partial":
         text, candidates = _partial(digit, rng, digit_rate)
-    elif level == "none":
-        text, candidates = _none(rng), DIGITS
     else:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        text, candidates = _none(rng), DIGITS
     return Clue(add_typos(text, typo_rate, rng), level, frozenset(candidates))
 
 

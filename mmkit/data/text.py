@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from mmkit.data import language
-from mmkit.scratch.validate import check_index_range
+from mmkit.validate import check_count, check_index_range
 
 #: Articles, pronouns, auxiliary verbs, prepositions and two conjunctions: words that carry
 #: grammar rather than content in most English text, removed by `clean_text(stop_words=True)`.
@@ -192,11 +192,7 @@ def _check_texts(texts: Sequence[str], function: str) -> list[str]:
 
 
 def _check_length(max_length: int, minimum: int, function: str) -> int:
-    if isinstance(max_length, bool) or not isinstance(max_length, int | np.integer) \
-            or max_length < minimum:
-        raise ValueError(f"{function}: max_length must be an int >= {minimum}, "
-                         f"got {max_length!r}")
-    return int(max_length)
+    return check_count(max_length, f"{function}: max_length", minimum)
 
 
 def encode_bert(texts: Sequence[str], max_length: int = 16, tokenizer: Any = None

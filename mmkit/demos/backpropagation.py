@@ -3,6 +3,7 @@
 Backpropagation itself lives in `mmkit.scratch` (`autograd.Tensor.backward`,
 `Linear.backward`, ..., `gradcheck`); this module only shows it:
 
+    draw_graph               any autograd graph as boxes and arrows, grads included
     neuron_graph             the tiny neuron L = (σ(w·x + b) − y)² as a labelled graph
     local_derivative         ∂(a node)/∂(one of its inputs), for a graph of scalars
     chain_rule_step          "∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = ..." for the node just reached
@@ -13,25 +14,25 @@ Backpropagation itself lives in `mmkit.scratch` (`autograd.Tensor.backward`,
     plot_difference_errors   the same, against the step h, on log-log axes
     read_relative_error      what a gradient check's relative error says, in words
     gradcheck_table          a `check_module` report, one verdict per array
-    torch_twin               a PyTorch copy of a from-scratch MLP, same weights
     plot_losses              a training loss, step by step
 
 All tensors of the neuron are scalars (shape ()).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from IPython.display import display
 from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from mmkit.scratch.autograd import Tensor, backward_steps, draw_graph, topological_order
+from mmkit.scratch.autograd import Tensor, backward_steps, topological_order
 from mmkit.scratch.gradcheck import GradCheck
-from mmkit.scratch.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, sigmoid
+from mmkit.scratch.layers import sigmoid
+from mmkit.validate import check_count
 
 #: The numbers of the neuron used throughout notebook 02: input, weight, bias, target.
 NEURON = {"x": 1.5, "w": 0.8, "b": -0.5, "y": 1.0}
@@ -144,12 +145,84 @@ def backward_state(step: int) -> BackwardState:
     step: 0 (nothing done yet) to `n_backward_steps()` (the whole pass).
     """
     total = n_backward_steps()
-    if not isinstance(step, int | np.integer) or not 0 <= step <= total:
-        raise ValueError(f"step must be an int from 0 to {total}, got {step!r}")
+    if check_count(step, f"step (from 0 to {total})") > total:
+        raise ValueError(f"step (from 0 to {total}) must be at most {total}, got {step!r}")
     nodes = neuron_graph()
     steps = backward_steps(nodes["L"])
     visited = [next(steps)[0] for _ in range(step)]
     return BackwardState(nodes, visited, total)
+
+
+# --- drawing a graph --------------------------------------------------------------------------
+
+COLORS = {"data": "#eeeeee", "parameter": "#cfe3ff", "op": "#dcf1d4", "highlight": "#ffc857"}
+
+
+def _node_text(node: Tensor) -> str:
+    """label = op, then the value (one element) or the shape, then the gradient if set."""
+    lines = [" = ".join(part for part in (node.label, node._op) if part),
+             f"{node.data.item():.4g}" if node.data.size == 1 else str(node.shape)]
+    if node.grad is not None:
+        lines.append(f"grad {node.grad.item():.3g}" if node.grad.size == 1
+                     else f"|grad| {np.linalg.norm(node.grad):.3g}")
+    return "\n".join(line for line in lines if line)
+
+
+def draw_graph(root: Tensor, ax: Axes | None = None,
+               highlight: Tensor | Iterable[Tensor] | None = None,
+               fontsize: float | None = None) -> Axes:
+    """Draw the graph that computed `root`, inputs on the left, `root` on the right.
+
+    A node's column is its depth: one more than its deepest input, a leaf
+    (input, parameter or constant) just left of the first op that uses it.
+    Colours: grey data and constants, blue leaves that require grad, green op
+    results, orange the node(s) in `highlight` (say, the current backward step).
+    A box shows label = op, the value (one element) or the shape, and the
+    gradient once set (|grad|, its norm, for an array). `fontsize` defaults to
+    what fits the number of columns.
+    """
+    nodes = topological_order(root)
+    depth: dict[Tensor, int] = {}
+    users: dict[Tensor, list[Tensor]] = {node: [] for node in nodes}
+    for node in nodes:
+        depth[node] = 1 + max((depth[parent] for parent in node._prev), default=-1)
+        for parent in node._prev:
+            users[parent].append(node)
+    for node in nodes:
+        if not node._prev and users[node]:
+            depth[node] = min(depth[user] for user in users[node]) - 1
+    columns: dict[int, list[Tensor]] = {}
+    for node in nodes:
+        columns.setdefault(depth[node], []).append(node)
+    xy = {node: (x, (len(column) - 1) / 2 - row)
+          for x, column in columns.items() for row, node in enumerate(column)}
+    n_columns, n_rows = max(columns) + 1, max(len(column) for column in columns.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(max(7.0, 0.85 * n_columns), 11.0),
+                                      max(3.5, 0.9 * n_rows)))
+    marked = {highlight} if isinstance(highlight, Tensor) else set(highlight or ())
+    if fontsize is None:
+        fontsize = 9 if n_columns <= 6 else 8 if n_columns <= 9 else 7
+    width, height = 0.84, 0.72
+    for node in nodes:
+        x, y = xy[node]
+        kind = ("highlight" if node in marked else "op" if node._op
+                else "parameter" if node.requires_grad else "data")
+        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                    boxstyle="round,pad=0,rounding_size=0.08",
+                                    facecolor=COLORS[kind], linewidth=2 if node in marked else 0.8,
+                                    edgecolor="tab:red" if node in marked else "0.35"))
+        ax.text(x, y, _node_text(node), ha="center", va="center", fontsize=fontsize)
+        for parent in node._prev:
+            px, py = xy[parent]
+            ax.add_patch(FancyArrowPatch((px + width / 2, py), (x - width / 2, y),
+                                         arrowstyle="-|>", mutation_scale=8, color="0.4",
+                                         shrinkA=0, shrinkB=0))
+    half_height = max(n_rows, 2) / 2 + 0.2
+    ax.set_xlim(-0.5, n_columns - 0.5)
+    ax.set_ylim(-half_height, half_height)
+    ax.set_axis_off()
+    return ax
 
 
 def _draw(root: Tensor, ax: Axes | None, highlight: Tensor | None) -> Axes:
@@ -264,36 +337,6 @@ def gradcheck_table(report: GradCheck) -> str:
     width = max(len(name) for name in report.errors)
     return "\n".join(f"{name:<{width}}  relative error {read_relative_error(error)}"
                      for name, error in report.errors.items())
-
-
-_TORCH_ACTIVATIONS = {ReLU: torch.nn.ReLU, Sigmoid: torch.nn.Sigmoid, Tanh: torch.nn.Tanh}
-
-
-def torch_twin(model: Sequential) -> torch.nn.Sequential:
-    """A `torch.nn.Sequential` (float64) with the same layers and weights as `model`.
-
-    model: a from-scratch `Sequential` of `Linear`, `ReLU`, `Sigmoid` and
-    `Tanh` layers (what `mlp` builds). Parameter names match: "0.weight", ...
-    """
-    if not isinstance(model, Sequential):
-        raise TypeError(f"torch_twin: expected a Sequential (e.g. from mlp), got "
-                        f"{type(model).__name__}")
-    layers: list[torch.nn.Module] = []
-    for layer in model.layers:
-        if isinstance(layer, Linear):
-            twin = torch.nn.Linear(layer.in_features, layer.out_features,
-                                   bias=layer.bias is not None, dtype=torch.float64)
-            with torch.no_grad():
-                twin.weight.copy_(torch.from_numpy(layer.weight.data))
-                if layer.bias is not None:
-                    twin.bias.copy_(torch.from_numpy(layer.bias.data))
-            layers.append(twin)
-        elif type(layer) in _TORCH_ACTIVATIONS:
-            layers.append(_TORCH_ACTIVATIONS[type(layer)]())
-        else:
-            raise TypeError(f"torch_twin: no PyTorch twin for {layer!r}; expected Linear, "
-                            "ReLU, Sigmoid or Tanh layers")
-    return torch.nn.Sequential(*layers)
 
 
 def plot_losses(losses: Sequence[float] | np.ndarray, ax: Axes | None = None,

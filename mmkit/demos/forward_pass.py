@@ -22,7 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
+from mmkit.data.toy import toy_data
+from mmkit.demos.plotting import plot_digit_grid
 from mmkit.scratch.layers import ACTIVATIONS, Activation, Linear, Sequential, mlp, softmax
+from mmkit.validate import check_count, lookup
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh")
 #: The largest slope each activation ever has (at z = 0, or for any z > 0 for ReLU).
@@ -33,9 +36,7 @@ COLORS = {"relu": "tab:blue", "sigmoid": "tab:orange", "tanh": "tab:green"}
 
 
 def _check_activation(name: str) -> str:
-    if name not in ACTIVATION_NAMES:
-        raise ValueError(f"activation: expected one of {ACTIVATION_NAMES}, got {name!r}")
-    return name
+    return lookup(name, ACTIVATION_NAMES, "activation")
 
 
 # --- Step 1: preprocessing ------------------------------------------------------------------
@@ -54,17 +55,12 @@ def plot_digits_before_after(raw: np.ndarray, standardized: np.ndarray, labels: 
     if len(raw) < n:
         raise ValueError(f"need at least n={n} digits, got {len(raw)}")
     fig, axes = plt.subplots(2, n, figsize=(9, 3.4), layout="constrained")
-    for i in range(n):
-        top = axes[0, i].imshow(raw[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=16)
-        bottom = axes[1, i].imshow(standardized[i].reshape(8, 8), cmap="RdBu_r", vmin=-3, vmax=3)
-        axes[0, i].set_title(f"label {labels[i]}")
-        for ax in axes[:, i]:
-            ax.set(xticks=[], yticks=[])
-            ax.grid(False)
-    axes[0, 0].set_ylabel("raw\n(0 to 16)")
-    axes[1, 0].set_ylabel("standardised\n(train stats)")
-    fig.colorbar(top, ax=axes[0, :].tolist(), shrink=0.8, pad=0.02)
-    fig.colorbar(bottom, ax=axes[1, :].tolist(), shrink=0.8, pad=0.02)
+    plot_digit_grid(raw[:n].reshape(n, 8, 8), [f"label {label}" for label in labels[:n]],
+                    ["raw\n(0 to 16)"], vmin=0, vmax=16, axes=axes[:1])
+    plot_digit_grid(standardized[:n].reshape(n, 8, 8), row_labels=["standardised\n(train stats)"],
+                    cmap="RdBu_r", vmin=-3, vmax=3, axes=axes[1:])
+    fig.colorbar(axes[0, 0].images[0], ax=axes[0, :].tolist(), shrink=0.8, pad=0.02)
+    fig.colorbar(axes[1, 0].images[0], ax=axes[1, :].tolist(), shrink=0.8, pad=0.02)
     return fig
 
 
@@ -223,17 +219,6 @@ def plot_forward_pass(model: Sequential, x: np.ndarray, label: int, title: str =
 # --- What the forward pass can draw: decision regions on a 2-D toy set ----------------------
 
 
-@lru_cache(maxsize=1)
-def toy_data(n: int = 200, noise: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's two moons, standardised: X (n, 2) float64, y (n,) int64 in {0, 1}."""
-    from sklearn.datasets import make_moons
-
-    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    X.flags.writeable = False  # cached and shared: nobody may change it
-    return X, y.astype(np.int64)
-
-
 @dataclass(frozen=True)
 class ToyModel:
     """A trained 2 → width → 2 MLP on the toy set and its accuracy on the training points."""
@@ -256,8 +241,7 @@ def train_toy_model(activation: str, width: int, epochs: int = 300, lr: float = 
     from mmkit.scratch.train import accuracy, fit
 
     _check_activation(activation)
-    if not isinstance(width, int | np.integer) or width < 1:
-        raise ValueError(f"width: expected a positive int, got {width!r}")
+    width = check_count(width, "width", minimum=1)
     X, y = toy_data()
     model = mlp([2, int(width), 2], activation, rng=0)
     fit(model, CrossEntropyLoss(), Adam(model.parameters(), lr=lr), X, y, epochs=epochs,

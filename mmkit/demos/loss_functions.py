@@ -7,7 +7,6 @@ wires the widget:
     plot_losses(prediction, target, task, delta)   loss and gradient against the prediction
     loss_widget()                                  the same, behind sliders
     plot_gradient_vs_logit(label)                  |∂L/∂z| of BCE and of MSE on σ(z)
-    SoftmaxMSELoss                                 MSE between softmax(z) and the one-hot target
     plot_training_curves(histories)                loss and test accuracy per epoch
     make_outlier_data(), plot_outlier_fits(...)    a line fitted with MSE and with Huber
     cross_entropy_naive / _log_of_softmax          the two unstable ways to compute softmax loss
@@ -23,13 +22,12 @@ from IPython.display import display
 
 from mmkit.scratch.layers import sigmoid, softmax
 from mmkit.scratch.losses import (
-    Loss,
     binary_cross_entropy_with_logits,
     huber_loss,
     mse_loss,
 )
-from mmkit.scratch.preprocess import one_hot
 from mmkit.scratch.train import History
+from mmkit.validate import lookup
 
 TASKS = ("binary", "regression")
 PREDICTION_RANGE = (-6.0, 6.0)
@@ -101,8 +99,7 @@ def torch_value_and_grad(loss_fn: Callable, pred: np.ndarray, target: np.ndarray
 # --- loss and gradient at one prediction, and along a range of them ---------------------------
 
 def _check_task(task: str, target: float, delta: float) -> None:
-    if task not in TASKS:
-        raise ValueError(f"task: expected one of {TASKS}, got {task!r}")
+    lookup(task, TASKS, "task")
     if task == "binary" and not 0 <= target <= 1:
         raise ValueError(f"binary task: the target is a label (or probability) in [0, 1], "
                          f"got {target!r}")
@@ -235,28 +232,6 @@ def plot_gradient_vs_logit(label: int = 1, ax: plt.Axes | None = None) -> plt.Ax
            title=f"How hard each loss pushes z, true label y = {label}")
     ax.legend(loc="lower left" if label == 1 else "lower right", fontsize=9)
     return ax
-
-
-def softmax_mse_loss(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """MSE between softmax(logits) and the one-hot labels, summed over classes, mean over N.
-
-    logits (N, C), labels (N,) integers → (value, ∂L/∂logits (N, C)). The
-    gradient goes through the softmax's Jacobian: with p = softmax(z) and
-    g = ∂L/∂p = 2(p − t)/N, ∂L/∂z = p ⊙ (g − Σₖ gₖ pₖ). A classifier trained
-    the "regression way", for comparison with `cross_entropy`.
-    """
-    logits, labels = _rows(logits, labels)
-    n, classes = logits.shape
-    p, t = softmax(logits), one_hot(labels, classes)
-    value = float(np.sum((p - t) ** 2) / n)
-    g = 2 * (p - t) / n
-    return value, p * (g - (g * p).sum(axis=1, keepdims=True))
-
-
-class SoftmaxMSELoss(Loss):
-    """`SoftmaxMSELoss()(logits, labels)`: `softmax_mse_loss` as a criterion for `fit`."""
-
-    function = staticmethod(softmax_mse_loss)
 
 
 def epochs_to_reach(accuracies: list[float], level: float) -> int | None:

@@ -20,8 +20,8 @@ Shapes: N samples, T audio samples (8,000 per second), F log-mel frames (101 for
 one second), M = 40 mel bands, L = 16 token positions.
 """
 
-import csv
 import functools
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,26 +35,16 @@ from IPython.display import Audio, display
 from mmkit.data import audio as audio_lib
 from mmkit.data import image as image_lib
 from mmkit.data import text as text_lib
-from mmkit.data.build import dataset_dir
-from mmkit.data.dataset import PRESETS, SPLITS, MMDigits
+from mmkit.data.baselines import text_baseline_accuracy
+from mmkit.data.dataset import PRESETS, SPLITS, MMDigits, read_clips
 from mmkit.data.language import LEVELS, WORDS, Clue, make_clue
+from mmkit.demos.plotting import plot_digit_grid
 from mmkit.paths import REPO_ROOT
+from mmkit.validate import check_count, lookup
 
 SAMPLE_RATE = audio_lib.SAMPLE_RATE
 CALIBRATION = REPO_ROOT / "benchmarks" / "results" / "mmdigits_calibration.md"
 BASELINE_COLUMNS = ("text", "image", "audio", "all three")
-
-
-def _check_split(split: str) -> str:
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    return split
-
-
-def _check_preset(preset: str) -> str:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {tuple(PRESETS)}, got {preset!r}")
-    return preset
 
 
 @functools.lru_cache(maxsize=8)
@@ -64,16 +54,10 @@ def load_split(split: str = "val", preset: str = "standard", seed: int = 0) -> M
     Building computes every clip's log-mel features (about 1 s for val or test, 5–9 s for
     train), so the notebook and the widget share one copy per (split, preset, seed).
     """
-    return MMDigits(_check_split(split), _check_preset(preset), seed)
+    return MMDigits(lookup(split, SPLITS, "split"), lookup(preset, PRESETS, "preset"), seed)
 
 
 # ------------------------------------------------------------------------- splits and leakage
-
-
-def read_clips(folder: Path | None = None) -> list[dict]:
-    """The rows of clips.csv: file, digit, voice, accent, variant, speed, pitch, split, sha256."""
-    with open((folder or dataset_dir()) / "clips.csv", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def samples_with_voices(folder: Path | None = None) -> list[dict]:
@@ -127,11 +111,11 @@ def clean_wave(data: MMDigits, index: int) -> np.ndarray:
 
 
 def _check_index(data: MMDigits, index: int) -> int:
-    if isinstance(index, bool) or not isinstance(index, int | np.integer) \
-            or not 0 <= index < len(data):
+    index = check_count(index, "index", minimum=-sys.maxsize)  # an int, not a bool
+    if not 0 <= index < len(data):
         raise IndexError(f"index must be an int in [0, {len(data) - 1}] for the "
                          f"{data.split} split, got {index!r}")
-    return int(index)
+    return index
 
 
 def plot_waveforms(steps: Mapping[str, np.ndarray], sample_rate: int = SAMPLE_RATE,
@@ -255,22 +239,12 @@ def plot_corruptions(gallery: Mapping[str, np.ndarray], labels: Sequence[int] | 
     (0 white, 1 black; values outside are clipped for display). Returns the (N, K) Axes.
     """
     names = list(gallery)
-    n = len(next(iter(gallery.values())))
+    grid = np.stack([np.clip(gallery[name], 0, 1) for name in names], axis=1)  # (N, K, 8, 8)
     if axes is None:
-        _, axes = plt.subplots(n, len(names), figsize=(9, 1.6 * n + 0.3), squeeze=False)
-    axes = np.asarray(axes).reshape(n, len(names))
-    for column, name in enumerate(names):
-        for row in range(n):
-            ax = axes[row, column]
-            ax.imshow(gallery[name][row], cmap="gray_r", vmin=0, vmax=1,
-                      interpolation="nearest")
-            ax.set(xticks=[], yticks=[])
-            ax.grid(False)
-            if row == 0:
-                ax.set_title(name, fontsize=9)
-            if column == 0 and labels is not None:
-                ax.set_ylabel(f"digit {labels[row]}")
-    return axes
+        _, axes = plt.subplots(len(grid), len(names), figsize=(9, 1.6 * len(grid) + 0.3),
+                               squeeze=False)
+    rows = None if labels is None else [f"digit {label}" for label in labels]
+    return plot_digit_grid(grid, names, rows, axes=axes)
 
 
 # ------------------------------------------------------------------------- text
@@ -325,34 +299,6 @@ CLEANINGS: dict[str, Callable[[str], str]] = {
     "kit: keep digits, symbols": lambda text: text_lib.clean_text(text, digits=False,
                                                                   punctuation=False),
 }
-
-
-def text_baseline_accuracy(train_texts: Sequence[str], train_labels: np.ndarray,
-                           test_texts: Sequence[str], test_labels: np.ndarray,
-                           seed: int = 0) -> float:
-    """Test accuracy of `mmkit.data.baselines`' text model on the given texts.
-
-    Bag of words and word pairs (`CountVectorizer(token_pattern=r"\\S+", ngram_range=(1, 2))`,
-    fitted on the training texts), standardised, logistic regression (C = 0.1).
-    train_texts (N,), train_labels (N,), test_texts (M,), test_labels (M,) → a float.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if len(train_texts) != len(train_labels) or len(test_texts) != len(test_labels):
-        raise ValueError(f"text_baseline_accuracy: {len(train_texts)} training texts for "
-                         f"{len(train_labels)} labels, {len(test_texts)} test texts for "
-                         f"{len(test_labels)} labels; expected one label per text")
-    if not any(text.strip() for text in train_texts):
-        raise ValueError("text_baseline_accuracy: every training text is empty: no words "
-                         "left to learn from")
-    vectorizer = CountVectorizer(token_pattern=r"\S+", ngram_range=(1, 2)).fit(train_texts)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000,
-                                                               random_state=seed))
-    model.fit(vectorizer.transform(train_texts).toarray(), train_labels)
-    return float(model.score(vectorizer.transform(test_texts).toarray(), test_labels))
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,15 @@
 """Notebook 04's pictures and widget: optimizers walking on 2-D loss surfaces, and on digits.
 
-On a surface f(x, y) a "model" is one `Parameter` of shape (2,), the point
-(x, y); its gradient is (∂f/∂x, ∂f/∂y). `trajectory` runs a real optimizer
-from `mmkit.scratch.optim` on it and returns the path, so what the pictures
-show is exactly what those classes do on a network. The second half trains the
-same small network on scikit-learn's digits with each optimizer.
+The surfaces and the paths optimizers take on them are in `mmkit.scratch.surfaces`;
+this module draws them, and trains the same small network on scikit-learn's
+digits with each optimizer.
 
-    surfaces   SURFACES["bowl" | "rosenbrock" | "saddle"]: value, gradient, start, box
-    paths      trajectory, plot_trajectories, hyperparams_for, trajectory_widget
+    paths      plot_trajectories, hyperparams_for, trajectory_widget
     digits     train_digits, compare_on_digits, plot_training_curves, results_table,
                lr_sweep, plot_lr_sweep
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,170 +19,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from mmkit.scratch.layers import Parameter, mlp
+from mmkit.data.digits import Split, load_digits_split
+from mmkit.scratch.layers import mlp
 from mmkit.scratch.losses import CrossEntropyLoss
 from mmkit.scratch.optim import OPTIMIZERS
-from mmkit.scratch.preprocess import Split, load_digits_split
+from mmkit.scratch.surfaces import (
+    SURFACES,
+    Surface,
+    exit_step,
+    get_surface,
+    path_losses,
+    trajectory,
+)
 from mmkit.scratch.train import History, accuracy, fit
-
-# --------------------------------------------------------------------------- surfaces
-
-BOWL_CURVATURES = (1.0, 20.0)
-"""The bowl's curvatures along x and y (its Hessian's eigenvalues): a condition number of 20."""
-
-
-def bowl(x: Any, y: Any) -> Any:
-    """f = ½(x² + 20y²): a long, narrow valley along x. Floats, arrays or torch tensors."""
-    a, b = BOWL_CURVATURES
-    return 0.5 * (a * x**2 + b * y**2)
-
-
-def bowl_gradient(x: float, y: float) -> tuple[float, float]:
-    """(∂f/∂x, ∂f/∂y) = (x, 20y)."""
-    a, b = BOWL_CURVATURES
-    return a * x, b * y
-
-
-def rosenbrock(x: Any, y: Any) -> Any:
-    """f = (1 − x)² + 100(y − x²)²: a curved, flat-bottomed valley; minimum 0 at (1, 1)."""
-    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
-
-
-def rosenbrock_gradient(x: float, y: float) -> tuple[float, float]:
-    """(∂f/∂x, ∂f/∂y) = (−2(1 − x) − 400x(y − x²), 200(y − x²))."""
-    return -2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)
-
-
-def saddle(x: Any, y: Any) -> Any:
-    """f = x² − y²: downhill towards x = 0, but also downhill away from y = 0; no minimum."""
-    return x**2 - y**2
-
-
-def saddle_gradient(x: float, y: float) -> tuple[float, float]:
-    """(∂f/∂x, ∂f/∂y) = (2x, −2y): zero at the saddle point (0, 0)."""
-    return 2 * x, -2 * y
-
-
-@dataclass(frozen=True)
-class Surface:
-    """A 2-D loss surface, the box it is drawn in, and where the optimizers start.
-
-    function(x, y) and partials(x, y) take floats (the function also NumPy arrays
-    of any shape and torch tensors); `value` and `gradient` take a point of shape (2,).
-    minimum: the lowest point, or None if f is unbounded below (the saddle).
-    """
-
-    name: str
-    title: str
-    function: Callable[[Any, Any], Any]
-    partials: Callable[[float, float], tuple[float, float]]
-    start: tuple[float, float]
-    xlim: tuple[float, float]
-    ylim: tuple[float, float]
-    minimum: tuple[float, float] | None
-    steps: int
-
-    def value(self, point: np.ndarray) -> float:
-        """f at a point of shape (2,)."""
-        x, y = _point(point)
-        return float(self.function(x, y))
-
-    def gradient(self, point: np.ndarray) -> np.ndarray:
-        """∇f at a point of shape (2,) → array of shape (2,)."""
-        x, y = _point(point)
-        return np.array(self.partials(x, y), dtype=float)
-
-    def contains(self, points: np.ndarray) -> np.ndarray | bool:
-        """Whether each point lies in the plotting box: (2,) → bool, (N, 2) → (N,) bools."""
-        points = np.asarray(points, dtype=float)
-        x, y = points[..., 0], points[..., 1]
-        inside = ((self.xlim[0] <= x) & (x <= self.xlim[1])
-                  & (self.ylim[0] <= y) & (y <= self.ylim[1]))
-        return bool(inside) if inside.ndim == 0 else inside
-
-    def floor(self) -> float:
-        """The lowest value of f (at `minimum`), or −inf if it has none."""
-        return -np.inf if self.minimum is None else float(self.function(*self.minimum))
-
-
-def _point(point: np.ndarray) -> tuple[float, float]:
-    point = np.asarray(point, dtype=float)
-    if point.shape != (2,):
-        raise ValueError(f"expected a point of shape (2,), got shape {point.shape}")
-    return float(point[0]), float(point[1])
-
-
-SURFACES: dict[str, Surface] = {
-    "bowl": Surface("bowl", "ill-conditioned bowl: ½x² + 10y²", bowl, bowl_gradient,
-                    start=(-4.0, 1.5), xlim=(-4.5, 4.5), ylim=(-2.0, 2.0), minimum=(0.0, 0.0),
-                    steps=60),
-    "rosenbrock": Surface("rosenbrock", "Rosenbrock: (1 − x)² + 100(y − x²)²", rosenbrock,
-                          rosenbrock_gradient, start=(-1.2, 1.0), xlim=(-2.0, 2.0),
-                          ylim=(-1.0, 3.0), minimum=(1.0, 1.0), steps=500),
-    "saddle": Surface("saddle", "saddle: x² − y²", saddle, saddle_gradient,
-                      start=(-1.8, 0.001), xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), minimum=None,
-                      steps=60),
-}
-"""The three surfaces of the notebook, by name."""
-
-
-def get_surface(surface: str | Surface) -> Surface:
-    """A `Surface` from itself or its name in `SURFACES`."""
-    if isinstance(surface, Surface):
-        return surface
-    if surface not in SURFACES:
-        raise KeyError(f"unknown surface {surface!r}; expected one of {sorted(SURFACES)}")
-    return SURFACES[surface]
-
+from mmkit.validate import lookup
 
 # --------------------------------------------------------------------------- paths
-
-def trajectory(optimizer_name: str, surface: str | Surface, steps: int | None = None,
-               start: Sequence[float] | None = None, **hyperparams: Any) -> np.ndarray:
-    """Run `OPTIMIZERS[optimizer_name]` on a surface; return the visited points, (steps + 1, 2).
-
-    The point (x, y) is one `Parameter` of shape (2,); each step sets its
-    gradient to ∇f and calls the optimizer's real `step()`. Row 0 is the start
-    (the surface's, unless `start` is given), row t the point after t steps. A
-    path that leaves the plotting box (diverging, or sliding off the saddle)
-    stops there: the remaining rows repeat the first point outside the box
-    (see `exit_step`). steps: the surface's default if None.
-    """
-    surface = get_surface(surface)
-    if optimizer_name not in OPTIMIZERS:
-        raise KeyError(f"unknown optimizer {optimizer_name!r}; expected one of "
-                       f"{list(OPTIMIZERS)}")
-    steps = surface.steps if steps is None else steps
-    if not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
-    point = Parameter(np.array(surface.start if start is None else start, dtype=float))
-    if point.shape != (2,):
-        raise ValueError(f"start: expected a point of shape (2,), got shape {point.shape}")
-    optimizer = OPTIMIZERS[optimizer_name]([point], **hyperparams)
-    path = np.empty((steps + 1, 2))
-    path[0] = point.data
-    for t in range(1, steps + 1):
-        optimizer.zero_grad()
-        point.grad += surface.gradient(point.data)
-        optimizer.step()
-        path[t] = point.data
-        if not surface.contains(point.data):
-            path[t + 1:] = point.data
-            break
-    return path
-
-
-def exit_step(path: np.ndarray, surface: str | Surface) -> int | None:
-    """The first step whose point lies outside the surface's box, or None. path: (T, 2)."""
-    outside = ~get_surface(surface).contains(path)
-    return int(np.argmax(outside)) if outside.any() else None
-
-
-def path_losses(path: np.ndarray, surface: str | Surface) -> np.ndarray:
-    """f at every point of a path: (T, 2) → (T,)."""
-    path = np.asarray(path, dtype=float)
-    return np.asarray(get_surface(surface).function(path[:, 0], path[:, 1]), dtype=float)
-
 
 Setting = tuple[str, dict[str, Any]]
 """(optimizer name in OPTIMIZERS, its hyper-parameters), e.g. ("SGD", {"lr": 0.1})."""
@@ -252,7 +101,8 @@ def hyperparams_for(choice: str, lr: float, momentum: float = 0.9, beta1: float 
         return "RMSprop", {"lr": lr, "alpha": beta2}
     if choice in ("Adam", "AdamW"):
         return choice, {"lr": lr, "betas": (beta1, beta2)}
-    raise KeyError(f"unknown optimizer {choice!r}; expected one of {list(CHOICES)}")
+    lookup(choice, CHOICES, "optimizer")  # raises: an unknown name
+    raise AssertionError(f"{choice!r} is in CHOICES but has no settings")
 
 
 def describe(setting: Setting) -> str:
@@ -418,12 +268,10 @@ def train_digits(optimizer_name: str, hyperparams: Mapping[str, Any],
     The same `seed` gives every optimizer the same initial weights and the same
     mini-batch order. Raises FloatingPointError (from `fit`) if training diverges.
     """
-    if optimizer_name not in OPTIMIZERS:
-        raise KeyError(f"unknown optimizer {optimizer_name!r}; expected one of "
-                       f"{list(OPTIMIZERS)}")
+    optimizer_class = lookup(optimizer_name, OPTIMIZERS, "optimizer")
     split = load_digits_split() if split is None else split
     model = mlp(list(sizes), rng=seed)
-    optimizer = OPTIMIZERS[optimizer_name](model.parameters(), **hyperparams)
+    optimizer = optimizer_class(model.parameters(), **hyperparams)
     history = fit(model, CrossEntropyLoss(), optimizer, split.X_train, split.y_train,
                   epochs=epochs, batch_size=batch_size, rng=seed)
     return model, history

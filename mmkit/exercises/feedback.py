@@ -5,13 +5,24 @@
 factor such as a missing 1/N, a few wrong entries) and says so. `attempt`
 runs a learner's function and turns "not written yet" and crashes into
 feedback too.
+
+An exercise cannot be passed by calling the kit: a check declares the kit's
+own versions of what it asks for (`@check(kit=[softmax])`), and while the
+learner's function runs inside `attempt`, those, and every reference answer
+in `mmkit.exercises._reference`, are switched off: calling one ends the
+attempt with "write this one yourself". Expected answers come from
+`_reference`, which notebooks never import.
 """
 
+import contextlib
+import contextvars
+import inspect
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType, FunctionType
 
 import numpy as np
 
@@ -54,17 +65,96 @@ class NotAnswered(Exception):
 def attempt(function: Callable, *args, **kwargs):
     """Call the learner's `function`; raise `NotAnswered` with feedback if it fails.
 
+    While it runs, the kit's own versions of the answer (the `kit=` of the
+    enclosing `@check`, and the references in `_reference`) are switched off.
     Use inside a check: `out = attempt(f, x)` inside `try: ... except NotAnswered as e:
     return e.feedback`, or decorate the check with `@check`.
     """
+    switched_off = _switched_off()
+    own = switched_off.get(getattr(inspect.unwrap(function), "__code__", None))
+    if own is not None:
+        raise NotAnswered(wrong(f"that is the kit's own `{own}`, not an answer: write the "
+                                "function yourself, in the exercise's cell, and pass that"))
+    used: list[str] = []
     try:
-        return function(*args, **kwargs)
+        with _calls_refused(switched_off, used):
+            result = function(*args, **kwargs)
     except NotImplementedError:
         raise NotAnswered(wrong("Not answered yet: replace `raise NotImplementedError()` "
                                 "with your code.")) from None
     except Exception as error:  # the learner's bug: show where, briefly
-        raise NotAnswered(wrong(f"Your code raised {type(error).__name__}: {error}"
-                                f"{_where(error)}")) from None
+        if not used:
+            raise NotAnswered(wrong(f"Your code raised {type(error).__name__}: {error}"
+                                    f"{_where(error)}")) from None
+    if used:  # even if the learner's code caught the refusal
+        raise NotAnswered(wrong(_write_it_yourself(function, used[0])))
+    return result
+
+
+class KitSwitchedOff(RuntimeError):
+    """Raised inside the learner's code when it calls a kit function the exercise asks for."""
+
+
+def _write_it_yourself(function: Callable, used: str) -> str:
+    name = getattr(function, "__name__", "")
+    who, where = ((f"`{name}`", f"the cell that defines `{name}`") if name.isidentifier()
+                  else ("your function", "the exercise's cell"))
+    return (f"{who} calls the kit's own `{used}`, which does what this exercise asks: write "
+            f"it yourself, in {where} (the kit's version is switched off while the check "
+            "runs)")
+
+
+#: The kit's versions of the current check's answer, by code object: set by `@check(kit=...)`.
+_KIT: contextvars.ContextVar[dict[CodeType, str] | None] = contextvars.ContextVar("kit",
+                                                                           default=None)
+
+
+def _codes(obj: object) -> dict[CodeType, str]:
+    """The code objects of a function, a method, or every method of a class, with their names."""
+    if inspect.isclass(obj):
+        found: dict[CodeType, str] = {}
+        for value in vars(obj).values():
+            if isinstance(value, staticmethod | classmethod):
+                value = value.__func__
+            if isinstance(value, FunctionType | property):
+                for part in (value.fget, value.fset) if isinstance(value, property) else (value,):
+                    if part is not None:
+                        found |= _codes(part)
+        return found
+    function = inspect.unwrap(getattr(obj, "__func__", obj))
+    code = getattr(function, "__code__", None)
+    if code is None:
+        raise TypeError(f"cannot switch off {obj!r}: expected a Python function, method or class")
+    return {code: f"{function.__module__}.{function.__qualname__}"}
+
+
+def _switched_off() -> dict[CodeType, str]:
+    """Everything switched off while a learner's function runs: the check's kit functions
+    and every function of the private reference module."""
+    from mmkit.exercises import _reference
+
+    references: dict[CodeType, str] = {}
+    for value in vars(_reference).values():
+        if isinstance(value, FunctionType) and value.__module__ == _reference.__name__:
+            references |= _codes(value)
+    return references | (_KIT.get() or {})
+
+
+@contextlib.contextmanager
+def _calls_refused(codes: dict[CodeType, str], used: list[str]) -> Iterator[None]:
+    """Refuse calls to `codes` in this thread while the block runs; record them in `used`."""
+
+    def refuse(frame, event, _arg):
+        if event == "call" and frame.f_code in codes:
+            used.append(codes[frame.f_code])
+            raise KitSwitchedOff(_write_it_yourself(lambda: None, used[-1]))
+
+    previous = sys.getprofile()
+    sys.setprofile(refuse)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
 
 
 def _where(error: Exception) -> str:
@@ -78,18 +168,34 @@ def _where(error: Exception) -> str:
     return f" (line {frame.lineno}{code})"
 
 
-def check(function: Callable[..., Feedback]) -> Callable[..., Feedback]:
-    """Decorator for check functions: `NotAnswered` raised inside becomes the returned feedback."""
+def check(function: Callable[..., Feedback] | None = None, *, kit: Iterable[object] = ()
+          ) -> Callable:
+    """Decorator for check functions: `NotAnswered` raised inside becomes the returned feedback.
 
-    def wrapper(*args, **kwargs) -> Feedback:
-        try:
-            return function(*args, **kwargs)
-        except NotAnswered as failure:
-            return failure.feedback
+    `@check` or `@check(kit=[softmax, Linear.backward, ImageNormalizer])`: the kit's own
+    functions, methods or classes that do what the exercise asks; `attempt` switches
+    them off while the learner's function runs, so calling them is not an answer.
+    """
+    codes: dict[CodeType, str] = {}
+    for obj in kit:
+        codes |= _codes(obj)
 
-    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
-    wrapper.__wrapped__ = function
-    return wrapper
+    def decorate(body: Callable[..., Feedback]) -> Callable[..., Feedback]:
+        def wrapper(*args, **kwargs) -> Feedback:
+            token = _KIT.set(codes)
+            try:
+                return body(*args, **kwargs)
+            except NotAnswered as failure:
+                return failure.feedback
+            finally:
+                _KIT.reset(token)
+
+        wrapper.__name__, wrapper.__doc__ = body.__name__, body.__doc__
+        wrapper.__wrapped__ = body
+        wrapper.kit = tuple(codes.values())
+        return wrapper
+
+    return decorate if function is None else decorate(function)
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> list[int]:

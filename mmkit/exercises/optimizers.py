@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mmkit.demos.optimizers import BOWL_CURVATURES, exit_step, path_losses, trajectory
 from mmkit.exercises.feedback import (
     Feedback,
     attempt,
@@ -24,6 +23,7 @@ from mmkit.exercises.feedback import (
 )
 from mmkit.scratch.layers import Parameter
 from mmkit.scratch.optim import SGD, Adam
+from mmkit.scratch.surfaces import BOWL_CURVATURES, exit_step, path_losses, trajectory
 
 # --------------------------------------------------------------------------- momentum
 

@@ -15,7 +15,6 @@ gradient back, so the node's gradient is complete and its closure can run.
     w = Tensor(rng.normal(size=(3, 2)), requires_grad=True, label="w")
     loss = (x @ w).relu().sum()
     loss.backward()                                          # w.grad: (3, 2), ∂loss/∂w
-    draw_graph(loss)                                         # the graph, grads included
 
 Ops broadcast and reduce as in NumPy (axis=, keepdims=). `layers.py` computes
 the same things layer by layer, with each backward pass written out by hand.
@@ -24,17 +23,14 @@ the same things layer by layer, with each backward pass written out by hand.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeAlias
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from mmkit.scratch.layers import log_softmax as _log_softmax
 from mmkit.scratch.layers import sigmoid as _sigmoid
-from mmkit.scratch.validate import NonFiniteError, as_float_array, check_finite, check_shape
+from mmkit.validate import NonFiniteError, as_float_array, check_finite, check_shape
 
 Backward = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 Axis = int | tuple[int, ...] | None
@@ -75,7 +71,8 @@ class Tensor:
     this tensor, then ∂(root)/∂self, the same shape as data, summed over
     backward passes (as PyTorch accumulates) until set back to None.
     requires_grad: whether gradients flow to this tensor; an op's result
-    requires grad when any of its inputs does. label: a name for `draw_graph`.
+    requires grad when any of its inputs does. label: the name a drawing of the graph shows
+    (`mmkit.demos.backpropagation.draw_graph`).
     """
 
     __array_ufunc__ = None  # so ndarray + Tensor calls Tensor.__radd__, not NumPy's loop
@@ -472,75 +469,3 @@ def _backward_pass(root: Tensor, gradient: np.ndarray) -> Iterator[tuple[Tensor,
                     pending[parent] = pending[parent] + parent_grad if parent in pending \
                         else parent_grad
         yield node, grad
-
-
-# --- drawing the graph --------------------------------------------------------------------------
-
-COLORS = {"data": "#eeeeee", "parameter": "#cfe3ff", "op": "#dcf1d4", "highlight": "#ffc857"}
-
-
-def _node_text(node: Tensor) -> str:
-    """label = op, then the value (one element) or the shape, then the gradient if set."""
-    lines = [" = ".join(part for part in (node.label, node._op) if part),
-             f"{node.data.item():.4g}" if node.data.size == 1 else str(node.shape)]
-    if node.grad is not None:
-        lines.append(f"grad {node.grad.item():.3g}" if node.grad.size == 1
-                     else f"|grad| {np.linalg.norm(node.grad):.3g}")
-    return "\n".join(line for line in lines if line)
-
-
-def draw_graph(root: Tensor, ax: Axes | None = None,
-               highlight: Tensor | Iterable[Tensor] | None = None,
-               fontsize: float | None = None) -> Axes:
-    """Draw the graph that computed `root`, inputs on the left, `root` on the right.
-
-    A node's column is its depth: one more than its deepest input, a leaf
-    (input, parameter or constant) just left of the first op that uses it.
-    Colours: grey data and constants, blue leaves that require grad, green op
-    results, orange the node(s) in `highlight` (say, the current backward step).
-    A box shows label = op, the value (one element) or the shape, and the
-    gradient once set (|grad|, its norm, for an array). `fontsize` defaults to
-    what fits the number of columns.
-    """
-    nodes = topological_order(root)
-    depth: dict[Tensor, int] = {}
-    users: dict[Tensor, list[Tensor]] = {node: [] for node in nodes}
-    for node in nodes:
-        depth[node] = 1 + max((depth[parent] for parent in node._prev), default=-1)
-        for parent in node._prev:
-            users[parent].append(node)
-    for node in nodes:
-        if not node._prev and users[node]:
-            depth[node] = min(depth[user] for user in users[node]) - 1
-    columns: dict[int, list[Tensor]] = {}
-    for node in nodes:
-        columns.setdefault(depth[node], []).append(node)
-    xy = {node: (x, (len(column) - 1) / 2 - row)
-          for x, column in columns.items() for row, node in enumerate(column)}
-    n_columns, n_rows = max(columns) + 1, max(len(column) for column in columns.values())
-    if ax is None:
-        _, ax = plt.subplots(figsize=(min(max(7.0, 0.85 * n_columns), 11.0),
-                                      max(3.5, 0.9 * n_rows)))
-    marked = {highlight} if isinstance(highlight, Tensor) else set(highlight or ())
-    if fontsize is None:
-        fontsize = 9 if n_columns <= 6 else 8 if n_columns <= 9 else 7
-    width, height = 0.84, 0.72
-    for node in nodes:
-        x, y = xy[node]
-        kind = ("highlight" if node in marked else "op" if node._op
-                else "parameter" if node.requires_grad else "data")
-        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                    boxstyle="round,pad=0,rounding_size=0.08",
-                                    facecolor=COLORS[kind], linewidth=2 if node in marked else 0.8,
-                                    edgecolor="tab:red" if node in marked else "0.35"))
-        ax.text(x, y, _node_text(node), ha="center", va="center", fontsize=fontsize)
-        for parent in node._prev:
-            px, py = xy[parent]
-            ax.add_patch(FancyArrowPatch((px + width / 2, py), (x - width / 2, y),
-                                         arrowstyle="-|>", mutation_scale=8, color="0.4",
-                                         shrinkA=0, shrinkB=0))
-    half_height = max(n_rows, 2) / 2 + 0.2
-    ax.set_xlim(-0.5, n_columns - 0.5)
-    ax.set_ylim(-half_height, half_height)
-    ax.set_axis_off()
-    return ax

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmkit.scratch.layers import Module
-from mmkit.scratch.validate import default_rng
+from mmkit.validate import default_rng
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:

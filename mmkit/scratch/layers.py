@@ -9,10 +9,21 @@ accumulates them). Shapes: N is the batch size.
 
 from collections.abc import Iterator
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mmkit.scratch.validate import as_float_array, check_finite, check_shape, default_rng
+from mmkit.validate import (
+    as_float_array,
+    check_count,
+    check_finite,
+    check_shape,
+    default_rng,
+    lookup,
+)
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Parameter:
@@ -37,9 +48,21 @@ class Module:
         return self.forward(x)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, ...) → out: (N, ...), the layer's output for a batch of N examples.
+
+        Caches what `backward` will need (the input, or the output, or a mask) on
+        the layer itself, so the next `backward` refers to this call: run forward,
+        then backward, once per batch.
+        """
         raise NotImplementedError
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        """dout = ∂L/∂out, out's shape → dx = ∂L/∂x, x's shape (of the last forward call).
+
+        Adds (never assigns) each parameter's gradient to its `.grad`, as PyTorch
+        accumulates: call `zero_grad()` between steps. Raises `RuntimeError` if
+        called before `forward`, `ValueError` if dout's shape is not out's.
+        """
         raise NotImplementedError
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
@@ -94,9 +117,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  rng: np.random.Generator | int | None = None, dtype: type = np.float64):
-        for name, size in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(size, int | np.integer) or size < 1:
-                raise ValueError(f"{name} must be a positive int, got {size!r}")
+        in_features = check_count(in_features, "in_features", minimum=1)
+        out_features = check_count(out_features, "out_features", minimum=1)
         rng = default_rng(rng)
         bound = 1 / np.sqrt(in_features)
         self.in_features, self.out_features = in_features, out_features
@@ -260,12 +282,43 @@ def mlp(sizes: list[int], activation: str = "relu",
     """
     if len(sizes) < 2:
         raise ValueError(f"sizes: expected at least [inputs, outputs], got {sizes!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    make_activation = lookup(activation, ACTIVATIONS, "activation")
     rng = default_rng(rng)
     layers: list[Module] = []
     for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         layers.append(Linear(n_in, n_out, rng=rng, dtype=dtype))
         if i < len(sizes) - 2:
-            layers.append(ACTIVATIONS[activation]())
+            layers.append(make_activation())
     return Sequential(*layers)
+
+
+def torch_twin(model: Sequential) -> "torch.nn.Sequential":
+    """A `torch.nn.Sequential` (float64) with the same layers and weights as `model`.
+
+    model: a from-scratch `Sequential` of `Linear`, `ReLU`, `Sigmoid`, `Tanh`
+    and `Softmax` layers (what `mlp` builds). Parameter names match: "0.weight", ...
+    """
+    import torch
+
+    activations = {ReLU: torch.nn.ReLU, Sigmoid: torch.nn.Sigmoid, Tanh: torch.nn.Tanh}
+    if not isinstance(model, Sequential):
+        raise TypeError(f"torch_twin: expected a Sequential (e.g. from mlp), got "
+                        f"{type(model).__name__}")
+    layers: list[torch.nn.Module] = []
+    for layer in model.layers:
+        if isinstance(layer, Linear):
+            twin = torch.nn.Linear(layer.in_features, layer.out_features,
+                                   bias=layer.bias is not None, dtype=torch.float64)
+            with torch.no_grad():
+                twin.weight.copy_(torch.from_numpy(layer.weight.data))
+                if layer.bias is not None:
+                    twin.bias.copy_(torch.from_numpy(layer.bias.data))
+            layers.append(twin)
+        elif type(layer) in activations:
+            layers.append(activations[type(layer)]())
+        elif isinstance(layer, Softmax):
+            layers.append(torch.nn.Softmax(dim=layer.dim))
+        else:
+            raise TypeError(f"torch_twin: no PyTorch twin for {layer!r}; expected Linear, "
+                            "ReLU, Sigmoid, Tanh or Softmax layers")
+    return torch.nn.Sequential(*layers)

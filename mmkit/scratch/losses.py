@@ -9,6 +9,9 @@ PyTorch way: `loss = criterion(pred, target)`, then `dpred = criterion.backward(
     binary_cross_entropy_with_logits  (N, ...) yes/no             nn.BCEWithLogitsLoss
     cross_entropy                     (N, C) logits + (N,) class   nn.CrossEntropyLoss
     nll_loss                          (N, C) log-probabilities     nn.NLLLoss
+    softmax_mse_loss                  (N, C) logits + (N,) class   (none: MSE on probabilities,
+                                                                    the "regression way" to
+                                                                    train a classifier)
 
 "Softmax loss" is cross-entropy applied to the softmax of the logits: this is
 what `cross_entropy` computes, fused, so its gradient is softmax − one-hot.
@@ -17,7 +20,7 @@ what `cross_entropy` computes, fused, so its gradient is softmax − one-hot.
 import numpy as np
 
 from mmkit.scratch.layers import log_softmax, sigmoid, softmax
-from mmkit.scratch.validate import (
+from mmkit.validate import (
     as_float_array,
     check_finite,
     check_index_range,
@@ -119,6 +122,26 @@ def cross_entropy(logits: np.ndarray, target: np.ndarray) -> tuple[float, np.nda
     return float(value), grad / n
 
 
+def softmax_mse_loss(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """MSE between softmax(logits) and the one-hot labels, summed over classes, mean over N.
+
+    logits (N, C), labels (N,) integers → (value, ∂L/∂logits (N, C)). The
+    gradient goes through the softmax's Jacobian: with p = softmax(z) and
+    g = ∂L/∂p = 2(p − t)/N, ∂L/∂z = p ⊙ (g − Σₖ gₖ pₖ). A classifier trained
+    the "regression way", for comparison with `cross_entropy`.
+    """
+    z = check_finite(as_float_array(logits, "softmax_mse_loss logits"),
+                     "softmax_mse_loss logits")
+    if z.ndim != 2:
+        raise ValueError(f"softmax_mse_loss: expected logits of shape (N, C), got {z.shape}")
+    n, classes = z.shape
+    labels = _class_targets(labels, n, classes, "softmax_mse_loss")
+    p, t = softmax(z), np.eye(classes)[labels]
+    value = float(np.sum((p - t) ** 2) / n)
+    g = 2 * (p - t) / n
+    return value, p * (g - (g * p).sum(axis=1, keepdims=True))
+
+
 class Loss:
     """`loss = criterion(pred, target)` stores the gradient; `criterion.backward()` returns it."""
 
@@ -168,3 +191,9 @@ class HuberLoss(Loss):
 
     def __repr__(self) -> str:
         return f"HuberLoss(delta={self.delta:g})"
+
+
+class SoftmaxMSELoss(Loss):
+    """`SoftmaxMSELoss()(logits, labels)`: `softmax_mse_loss` as a criterion for `fit`."""
+
+    function = staticmethod(softmax_mse_loss)

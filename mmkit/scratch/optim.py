@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from mmkit.scratch.layers import Module, Parameter
-from mmkit.scratch.validate import as_float_array, check_finite, check_non_negative, check_positive
+from mmkit.validate import as_float_array, check_finite, check_non_negative, check_positive
 
 __all__ = ["GD", "OPTIMIZERS", "SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop"]
 

@@ -1,15 +1,13 @@
-"""Preparing inputs for the first layer: normalise, pad, encode; and the digits data.
+"""Preparing inputs for the first layer: normalise, pad, encode.
 
 The forward pass starts before the first layer: a network wants numbers on a
 similar scale (normalise), of a fixed size (pad), and categories as vectors
 (encode).
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from mmkit.scratch.validate import as_float_array, check_finite, check_index_range
+from mmkit.validate import as_float_array, check_finite, check_index_range
 
 
 def standardize(train: np.ndarray, *others: np.ndarray, eps: float = 1e-8
@@ -61,29 +59,3 @@ def pad(sequences: list[np.ndarray], length: int | None = None, value: float = 0
         padded[i, :len(sequence)] = sequence
         mask[i, :len(sequence)] = True
     return padded, mask
-
-
-@dataclass(frozen=True)
-class Split:
-    """Train and test arrays: X (N, 64) float64 pixel values, y (N,) int digits 0–9."""
-
-    X_train: np.ndarray
-    X_test: np.ndarray
-    y_train: np.ndarray
-    y_test: np.ndarray
-
-
-def load_digits_split(test_size: float = 0.25, seed: int = 0, standardized: bool = True
-                      ) -> Split:
-    """scikit-learn's 1,797 handwritten 8×8 digits (shipped with it: no download), split
-    stratified by class, and standardised with the training statistics."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(
-        digits.data, digits.target, test_size=test_size, random_state=seed,
-        stratify=digits.target)
-    if standardized:
-        X_train, X_test = standardize(X_train, X_test)
-    return Split(X_train, X_test, y_train.astype(np.int64), y_test.astype(np.int64))

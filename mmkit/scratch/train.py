@@ -23,7 +23,7 @@ import numpy as np
 
 from mmkit.scratch.layers import Module
 from mmkit.scratch.losses import Loss
-from mmkit.scratch.validate import NonFiniteError, check_shape, default_rng
+from mmkit.validate import NonFiniteError, check_count, check_shape, default_rng
 
 
 @dataclass
@@ -51,11 +51,11 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 def minibatches(n: int, batch_size: int | None, rng: np.random.Generator
                 ) -> Iterator[np.ndarray]:
     """Shuffled index arrays of `batch_size` (the last may be smaller); None: one full batch."""
+    if batch_size is not None:
+        batch_size = check_count(batch_size, "batch_size (or None: the full batch)", minimum=1)
     if batch_size is None or batch_size >= n:
         yield np.arange(n)
         return
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     order = rng.permutation(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
@@ -92,8 +92,7 @@ def fit(model: Module, criterion: Loss, optimizer, X: np.ndarray, y: np.ndarray,
     """
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same number of rows; got {len(X)} and {len(y)}")
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    epochs = check_count(epochs, "epochs")
     rng = default_rng(rng)
     history = History()
     path = Path(checkpoint) if checkpoint is not None else None

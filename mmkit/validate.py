@@ -1,6 +1,15 @@
-"""Input checks shared by the from-scratch code: errors say what was expected and what arrived."""
+"""Input checks shared by the whole kit: errors say what was expected and what arrived.
 
-from collections.abc import Sequence
+    as_float_array, check_shape, check_finite    arrays: dtype, shape, NaN/inf
+    check_index_range                            labels, token ids, row indices in [0, size)
+    check_count                                  a count: an int (not a bool) ≥ a minimum
+    check_positive, check_non_negative           hyper-parameters such as a learning rate
+    lookup                                       a name among the accepted ones (presets, ...)
+    default_rng                                  a Generator from a seed, a Generator or None
+"""
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +77,31 @@ def check_index_range(indices: np.ndarray, size: int, name: str,
         raise error(f"{name} must lie in [0, {size - 1}], got values from {indices.min()} to "
                     f"{indices.max()}")
     return indices
+
+
+def check_count(value: object, name: str, minimum: int = 0) -> int:
+    """`value` as an int if it is a whole number ≥ `minimum`, else `ValueError`.
+
+    Python and NumPy integers are accepted; bools (True is 1 to Python, but never a
+    count) and floats such as 3.0 are refused. `name` says where, e.g. "pad: length".
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) \
+            or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def lookup(name: object, options: Mapping[str, Any] | Collection[str], what: str) -> Any:
+    """`options[name]` for a mapping (the name itself for a tuple of names), or `ValueError`
+    listing the accepted names.
+
+    what: what the name names, e.g. "preset" or "optimizer", for the message
+    "optimizer must be one of 'Adam', 'SGD'; got 'adam'".
+    """
+    if isinstance(name, str) and name in options:
+        return options[name] if isinstance(options, Mapping) else name
+    accepted = ", ".join(repr(key) for key in options)
+    raise ValueError(f"{what} must be one of {accepted}; got {name!r}")
 
 
 def check_positive(value: float, name: str) -> float:
