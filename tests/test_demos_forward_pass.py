@@ -30,8 +30,8 @@ from mmkit.scratch.preprocess import standardize
 @pytest.fixture(scope="module")
 def digits():
     raw = load_digits_split(standardized=False)
-    X_train, X_test = standardize(raw.X_train, raw.X_test)
-    return raw, X_train, X_test
+    X_train, X_val = standardize(raw.X_train, raw.X_val)
+    return raw, X_train, X_val
 
 
 def test_layer_table_lists_every_layer_with_its_output_and_weight_shapes():
@@ -78,14 +78,15 @@ def test_first_hidden_layer_refuses_a_model_without_an_activation():
 
 
 def test_pictures_have_the_promised_panels(digits):
-    raw, X_train, X_test = digits
+    raw, X_train, X_val = digits
     fig = plot_digits_before_after(raw.X_train, X_train, raw.y_train, n=4)
     assert len([ax for ax in fig.axes if ax.images]) == 8
     assert [line.get_label() for line in plot_activations()[0].lines] == list(ACTIVATION_NAMES)
     titles = [ax.get_title() for ax in plot_hidden_histograms(X_train, raw.X_train)]
     assert titles[1].startswith("sigmoid: slope ≈ 0 for 0% → ")
-    axes = plot_forward_pass(mlp([64, 32, 10], rng=0), X_test[0], int(raw.y_test[0]))
-    assert len(axes) == 4 and axes[-1].get_title().startswith(f"softmax: P({raw.y_test[0]}) =")
+    axes = plot_forward_pass(mlp([64, 32, 10], rng=0), X_val[0], int(raw.y_val[0]))
+    assert len(axes) == 4 and axes[-1].get_title().startswith(f"softmax: P({raw.y_val[0]}) =")
+    assert axes[0].get_title() == "input x (8×8 = 64)" and axes[0].images
     heights = [bar.get_height() for bar in axes[-1].patches]
     assert sum(heights) == pytest.approx(1.0)
 
@@ -119,6 +120,33 @@ def test_plot_shows_the_models_own_probabilities():
     np.testing.assert_allclose(class_one_probability(toy.model, X), expected)
 
 
+def test_decision_panels_have_axes_and_a_colour_bar_for_the_probability():
+    ax = plot_decision_boundary("relu", 2)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x₁", "x₂")
+    assert len(ax.get_xticks()) > 2 and len(ax.get_yticks()) > 2
+    colour_bars = [other for other in ax.figure.axes if other.get_ylabel() == "P(class 1)"]
+    assert len(colour_bars) == 1
+    assert colour_bars[0].get_ylim() == pytest.approx((0, 1))
+
+
+def test_no_text_is_smaller_than_10_points(digits):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    raw, X_train, X_val = digits
+    figures = [plot_digits_before_after(raw.X_train, X_train, raw.y_train),
+               plot_activations()[0].figure, plot_hidden_histograms(X_train, raw.X_train)[0].figure,
+               plot_forward_pass(mlp([64, 32, 10], rng=0), X_val[0], 0, "title")[0].figure,
+               plot_decision_boundary("tanh", 2).figure]
+    for fig in figures:
+        fig.canvas.draw()
+        sizes = [text.get_fontsize() for text in fig.findobj(Text) if text.get_text()]
+        assert min(sizes) >= 10, fig
+        width, height = fig.get_size_inches()
+        assert width <= 9 and height <= 3.5, (width, height)
+        plt.close(fig)
+
+
 def test_bad_settings_are_refused_with_the_expected_values():
     with pytest.raises(ValueError, match="width must be an int >= 1, got 0"):
         train_toy_model("relu", 0)
@@ -136,6 +164,14 @@ def test_widget_redraws_for_the_chosen_activation_and_width():
     accuracy = train_toy_model("sigmoid", 32).accuracy
     assert widget.result.get_title() == f"sigmoid, width 32: train accuracy {accuracy:.2f}"
     assert tuple(width.options) == WIDTHS
+
+
+def test_widget_labels_are_not_cut_off():
+    # JupyterLab's default description width cuts "hidden width" to "hidden wi…"
+    widget = decision_boundary_widget()
+    controls = [child for child in widget.children if hasattr(child, "description")]
+    assert [control.description for control in controls] == ["activation", "hidden width"]
+    assert all(control.style.description_width == "initial" for control in controls)
 
 
 def test_widget_trains_each_setting_once_and_reuses_it():

@@ -1,4 +1,6 @@
-"""Notebook 01's exercise checks accept the solutions and name the typical mistakes."""
+"""Notebook 01's exercise checks accept the solutions, name the typical mistakes, and refuse
+the kit's own versions of the answers (passed off directly or called from a learner's function).
+"""
 
 from itertools import pairwise
 
@@ -10,6 +12,9 @@ from mmkit.exercises.forward_pass import (
     check_linear_forward,
     check_softmax,
 )
+from mmkit.scratch.layers import Linear, Sequential, Softmax, log_softmax, mlp, softmax
+
+KIT_OWN = "the kit's own"
 
 
 def unfinished(*args):
@@ -160,3 +165,110 @@ def test_unfinished_stub_is_not_answered_yet(checker):
     feedback = checker(unfinished)
     assert not feedback.ok
     assert feedback.message.startswith("Not answered yet")
+
+
+def test_every_typical_mistake_has_its_own_message():
+    linear = {check_linear_forward(f).message for f in (
+        lambda x, W, b: x @ W.T, lambda x, W, b: np.maximum(x @ W.T + b, 0),
+        lambda x, W, b: (x @ W.T + b).T)}
+    softmax_messages = {check_softmax(f).message for f in (
+        softmax_unnormalised, softmax_wrong_axis, softmax_total_sum, softmax_no_shift)}
+    count = {check_count_parameters(f).message for f in (
+        lambda sizes: sum(a * b for a, b in pairwise(sizes)),
+        lambda sizes: int(np.prod(sizes)),
+        lambda sizes: count_solution(sizes) + sizes[0])}
+    assert len(linear) == 3 and len(softmax_messages) == 4 and len(count) == 3
+
+
+# --- the kit's own answer is refused -----------------------------------------------------
+
+
+def linear_by_the_kit(x, W, b):
+    layer = Linear(W.shape[1], W.shape[0])
+    layer.weight.data[...], layer.bias.data[...] = W, b
+    return layer(x)
+
+
+def linear_by_a_sequential(x, W, b):
+    model = Sequential(Linear(W.shape[1], W.shape[0]))
+    model.load_state_dict({"0.weight": W, "0.bias": b})
+    return model(x)
+
+
+@pytest.mark.parametrize("learner, kit", [
+    (linear_by_the_kit, "mmkit.scratch.layers.Linear.__init__"),
+    (linear_by_a_sequential, "mmkit.scratch.layers.Linear.__init__"),
+])
+def test_linear_made_by_the_kit_is_refused(learner, kit):
+    message = check_linear_forward(learner).message
+    assert f"calls {KIT_OWN} `{kit}`" in message, message
+    assert "in the cell that defines" in message and "write it yourself" in message
+
+
+def test_the_kits_linear_passed_off_is_refused():
+    message = check_linear_forward(Linear.forward).message
+    assert f"that is {KIT_OWN} `mmkit.scratch.layers.Linear.forward`, not an answer" in message
+
+
+@pytest.mark.parametrize("learner, kit", [
+    (lambda z: softmax(z, dim=1), "softmax"),
+    (lambda z: np.exp(log_softmax(z)), "log_softmax"),
+    (lambda z: Softmax(dim=1)(z), "Softmax.__init__"),
+])
+def test_softmax_by_the_kit_is_refused(learner, kit):
+    message = check_softmax(learner).message
+    assert f"your function calls {KIT_OWN} `mmkit.scratch.layers.{kit}`" in message, message
+
+
+@pytest.mark.parametrize("kit", [softmax, log_softmax])
+def test_the_kits_softmax_passed_off_is_refused(kit):
+    message = check_softmax(kit).message
+    assert f"that is {KIT_OWN} `mmkit.scratch.layers.{kit.__name__}`, not an answer" in message
+
+
+def count_by_mlp(sizes):
+    return sum(p.data.size for p in mlp(sizes).parameters())
+
+
+def count_by_layers(sizes):
+    model = Sequential(*[Linear(a, b) for a, b in pairwise(sizes)])
+    return sum(p.data.size for p in model.parameters())
+
+
+@pytest.mark.parametrize("learner, kit", [
+    (count_by_mlp, "mlp"),
+    (count_by_layers, "Linear.__init__"),
+])
+def test_counting_by_the_kit_is_refused(learner, kit):
+    message = check_count_parameters(learner).message
+    assert f"`{learner.__name__}` calls {KIT_OWN} `mmkit.scratch.layers.{kit}`" in message, \
+        message
+
+
+def test_the_parameters_every_layer_inherits_are_switched_off():
+    # a model built before the check runs: only Module.parameters & co. could count it
+    models = {tuple(sizes): mlp(list(sizes)) for sizes in
+              ((64, 32, 10), (2, 8, 8, 2), (784, 100, 10), (3, 1))}
+    for method, name in (("parameters", "parameters"), ("named_parameters", "named_parameters"),
+                         ("state_dict", "state_dict")):
+        def learner(sizes, method=method):
+            found = getattr(models[tuple(sizes)], method)()
+            values = found.values() if isinstance(found, dict) else found
+            return sum(np.size(getattr(v, "data", v[-1] if isinstance(v, tuple) else v))
+                       for v in values)
+
+        message = check_count_parameters(learner).message
+        assert f"calls {KIT_OWN} `mmkit.scratch.layers.Module.{name}`" in message, message
+
+
+def test_the_kits_mlp_passed_off_is_refused():
+    message = check_count_parameters(mlp).message
+    assert f"that is {KIT_OWN} `mmkit.scratch.layers.mlp`, not an answer" in message
+
+
+def test_the_reference_answers_do_not_disturb_torchs_generator():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    before = torch.random.get_rng_state().clone()
+    assert check_count_parameters(count_solution).ok
+    assert torch.equal(before, torch.random.get_rng_state())

@@ -1,4 +1,4 @@
-"""Preprocessing against scikit-learn and PyTorch, and the digits split."""
+"""Preprocessing against scikit-learn and PyTorch."""
 
 import numpy as np
 import pytest

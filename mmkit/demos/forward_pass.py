@@ -23,7 +23,7 @@ import numpy as np
 from IPython.display import display
 
 from mmkit.data.toy import toy_data
-from mmkit.demos.plotting import plot_digit_grid
+from mmkit.demos.plotting import plot_digit_grid, show_image
 from mmkit.scratch.layers import ACTIVATIONS, Activation, Linear, Sequential, mlp, softmax
 from mmkit.validate import check_count, lookup
 
@@ -106,8 +106,8 @@ def plot_activations(z_max: float = 6.0) -> np.ndarray:
         right.plot(z, slope, color=COLORS[name], label=name)
     for side in (-1, 1):
         right.axvspan(4 * side, z_max * side, color="grey", alpha=0.15, lw=0)
-    right.text(z_max - 0.1, 0.55, "saturated:\nslope ≈ 0", ha="right", fontsize=9)
-    right.text(-z_max + 0.1, 0.55, "saturated:\nslope ≈ 0", ha="left", fontsize=9)
+    right.text(z_max - 0.1, 0.55, "saturated:\nslope ≈ 0", ha="right")
+    right.text(-z_max + 0.1, 0.55, "saturated:\nslope ≈ 0", ha="left")
     left.set(xlabel="pre-activation z", ylabel="φ(z)", ylim=(-1.2, 2.5),
              title="activation φ(z)")
     right.set(xlabel="pre-activation z", ylabel="φ'(z)", ylim=(-0.05, 1.1),
@@ -173,7 +173,7 @@ def plot_hidden_histograms(X_standardized: np.ndarray, X_raw: np.ndarray, seed: 
         ax.set(title=f"{name}: slope ≈ 0 for {flat[0]:.0%} → {flat[1]:.0%}",
                xlabel="hidden activation h", yticks=[])
     axes[0].set_ylabel("count")
-    axes[0].legend(loc="upper right", fontsize=8)
+    axes[0].legend(loc="upper right")
     return axes
 
 
@@ -198,9 +198,8 @@ def plot_forward_pass(model: Sequential, x: np.ndarray, label: int, title: str =
     n_panels = 3 + len(hidden)
     widths = [0.8] + [1.2] * len(hidden) + [1, 1]
     fig, axes = plt.subplots(1, n_panels, figsize=(9, 2.6), width_ratios=widths)
-    axes[0].imshow(x.reshape(8, 8), cmap="RdBu_r", vmin=-3, vmax=3)
-    axes[0].set(xticks=[], yticks=[], title="input x (8×8 = 64)")
-    axes[0].grid(False)
+    show_image(axes[0], x.reshape(8, 8), cmap="RdBu_r", vmin=-3, vmax=3)
+    axes[0].set_title("input x (8×8 = 64)")
     for ax, (name, h) in zip(axes[1:], hidden, strict=False):
         ax.bar(np.arange(len(h)), h, color="grey", width=0.8)
         ax.set(title=f"hidden: {name} ({len(h)})", xticks=[])
@@ -212,7 +211,7 @@ def plot_forward_pass(model: Sequential, x: np.ndarray, label: int, title: str =
     axes[-1].set(title=f"softmax: P({label}) = {probs[label]:.2f}", xticks=classes,
                  xlabel="class", ylim=(0, 1))
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title)
     return axes
 
 
@@ -257,23 +256,25 @@ def class_one_probability(model: Sequential, points: np.ndarray) -> np.ndarray:
 def plot_decision_boundary(activation: str = "relu", width: int = 8,
                            ax: plt.Axes | None = None) -> plt.Axes:
     """Decision regions of the trained toy model for (activation, width): background colour
-    P(class 1) from the forward pass on a 150×150 grid, the 0.5 boundary in black, the
-    training points on top; the title gives the training accuracy."""
+    P(class 1) from the forward pass on a 150×150 grid (its colour bar beside the panel),
+    the 0.5 boundary in black, the training points on top, the inputs x₁, x₂ on the axes;
+    the title gives the training accuracy."""
     toy = train_toy_model(activation, width)
     X, y = toy_data()
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 3.5))
+        _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
     (x0, y0), (x1, y1) = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
     gx, gy = np.meshgrid(np.linspace(x0, x1, 150), np.linspace(y0, y1, 150))
     prob = class_one_probability(toy.model, np.column_stack([gx.ravel(), gy.ravel()]))
     prob = prob.reshape(gx.shape)
-    ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
+    filled = ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.5)
     ax.contour(gx, gy, prob, levels=[0.5], colors="black", linewidths=1.2)
     ax.scatter(*X[y == 0].T, s=12, color="tab:blue", edgecolor="white", lw=0.4, label="class 0")
     ax.scatter(*X[y == 1].T, s=12, color="tab:red", edgecolor="white", lw=0.4, label="class 1")
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[],
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x₁", ylabel="x₂",
            title=f"{activation}, width {toy.width}: train accuracy {toy.accuracy:.2f}")
     ax.grid(False)
+    ax.figure.colorbar(filled, ax=ax, label="P(class 1)", ticks=[0, 0.25, 0.5, 0.75, 1])
     return ax
 
 
@@ -287,9 +288,10 @@ def decision_boundary_widget() -> widgets.interactive:
         plt.close(ax.figure)
         return ax
 
+    wide = {"description_width": "initial"}  # the whole label, at any notebook width
     return widgets.interactive(
         show,
         activation=widgets.ToggleButtons(options=ACTIVATION_NAMES, value="relu",
-                                         description="activation"),
+                                         description="activation", style=wide),
         width=widgets.SelectionSlider(options=WIDTHS, value=2, description="hidden width",
-                                      continuous_update=False))
+                                      continuous_update=False, style=wide))

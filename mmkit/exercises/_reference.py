@@ -10,12 +10,141 @@ function here off while a learner's function runs.
 One section per notebook, named after it.
 """
 
+# --- 00 welcome -----------------------------------------------------------------------------
+
+
+def welcome_switch_point(weight, bias):
+    """The root of w·x + b (where σ(w·x + b) = 0.5), by np.roots; None when w = 0 (no root)."""
+    import numpy as np
+
+    roots = np.roots([weight, bias])  # leading zeros are dropped: w = 0 leaves no root
+    return float(roots[0].real) + 0.0 if len(roots) else None
+
+
 # --- 01 forward pass ------------------------------------------------------------------------
+
+
+def forward_pass_linear(x, W, b):
+    """x (N, in), W (out, in), b (out,) → x Wᵀ + b (N, out), by PyTorch's F.linear."""
+    import torch
+
+    return torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(W),
+                                      torch.as_tensor(b)).numpy()
+
+
+def forward_pass_softmax(z):
+    """z (N, C) → softmax of each row (N, C), by torch.softmax."""
+    import torch
+
+    return torch.softmax(torch.as_tensor(z, dtype=torch.float64), dim=1).numpy()
+
+
+def forward_pass_parameter_count(sizes):
+    """How many numbers a torch.nn.Sequential of torch.nn.Linear for `sizes` learns.
+
+    Built on the "meta" device: shapes only, no memory, no draw from torch's generator.
+    """
+    import torch
+
+    layers = [torch.nn.Linear(sizes[i], sizes[i + 1], device="meta")
+              for i in range(len(sizes) - 1)]
+    return sum(p.numel() for p in torch.nn.Sequential(*layers).parameters())
+
 
 # --- 02 backpropagation ---------------------------------------------------------------------
 
 # --- 03 loss functions ----------------------------------------------------------------------
 
+
+def loss_functions_mse(pred, target):
+    """pred, target: the same shape → (mean squared error, its gradient: pred's shape),
+    by F.mse_loss and autograd."""
+    import torch
+
+    pred_t = torch.tensor(pred, dtype=torch.float64, requires_grad=True)
+    value = torch.nn.functional.mse_loss(pred_t, torch.as_tensor(target, dtype=torch.float64))
+    value.backward()
+    return value.item(), pred_t.grad.numpy()
+
+
+def loss_functions_cross_entropy(logits, labels, reduction="mean"):
+    """logits (N, C), labels (N,) → the softmax loss by F.cross_entropy: a float for
+    reduction "mean", one loss per example (N,) for "none"."""
+    import torch
+
+    value = torch.nn.functional.cross_entropy(torch.as_tensor(logits, dtype=torch.float64),
+                                              torch.as_tensor(labels), reduction=reduction)
+    return value.item() if reduction == "mean" else value.numpy()
+
+
+def loss_functions_log_probabilities(logits):
+    """logits (N, C) → log softmax of each row (N, C), by torch.log_softmax."""
+    import torch
+
+    return torch.log_softmax(torch.as_tensor(logits, dtype=torch.float64), dim=1).numpy()
+
+
+def loss_functions_bce_grad(logits, targets):
+    """logits, targets (N,) → ∂/∂logits of the mean BCE with logits (N,), by
+    F.binary_cross_entropy_with_logits and autograd."""
+    import torch
+
+    z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        z, torch.as_tensor(targets, dtype=torch.float64))
+    loss.backward()
+    return z.grad.numpy()
+
+
 # --- 04 optimizers --------------------------------------------------------------------------
+
+
+def optimizers_momentum_step(p, g, velocity, lr, momentum):
+    """One step of torch.optim.SGD(momentum=μ, nesterov=False) from a given velocity.
+
+    p, g, velocity: arrays (D,) → (new p (D,), new velocity (D,)): b ← μb + g, p ← p − ηb.
+    """
+    import torch
+
+    param = torch.tensor(p, dtype=torch.float64)
+    sgd = torch.optim.SGD([param], lr=lr, momentum=momentum, nesterov=False)
+    sgd.state[param]["momentum_buffer"] = torch.tensor(velocity, dtype=torch.float64)
+    param.grad = torch.tensor(g, dtype=torch.float64)
+    sgd.step()
+    return param.numpy().copy(), sgd.state[param]["momentum_buffer"].numpy().copy()
+
+
+def optimizers_adam_step(p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Step t (from 1) of torch.optim.Adam, from the averages m and v of the t − 1 steps before.
+
+    p, g, m, v: arrays (D,) → (new p, new m, new v), each (D,); m and v uncorrected.
+    """
+    import torch
+
+    param = torch.tensor(p, dtype=torch.float64)
+    adam = torch.optim.Adam([param], lr=lr, betas=(beta1, beta2), eps=eps, foreach=False)
+    adam.state[param].update(step=torch.tensor(float(t - 1)),
+                             exp_avg=torch.tensor(m, dtype=torch.float64),
+                             exp_avg_sq=torch.tensor(v, dtype=torch.float64))
+    param.grad = torch.tensor(g, dtype=torch.float64)
+    adam.step()
+    state = adam.state[param]
+    return (param.numpy().copy(), state["exp_avg"].numpy().copy(),
+            state["exp_avg_sq"].numpy().copy())
+
+
+def optimizers_bowl_gd_path(lr, steps, start=(-4.0, 1.5), curvatures=(1.0, 20.0)):
+    """GD on f = ½(a x² + b y²) in closed form: (x, y)_t = (x₀(1 − ηa)ᵗ, y₀(1 − ηb)ᵗ).
+
+    → the points (steps + 1, 2) and f at each (steps + 1,); no box, no stopping.
+    """
+    import numpy as np
+
+    factors = 1 - lr * np.asarray(curvatures, dtype=float)
+    with np.errstate(over="ignore"):
+        path = np.asarray(start, dtype=float) * factors ** np.arange(steps + 1)[:, None]
+        losses = 0.5 * (path**2 @ np.asarray(curvatures, dtype=float))
+    return path, losses
+
 
 # --- 10 multimodal data ---------------------------------------------------------------------

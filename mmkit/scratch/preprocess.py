@@ -15,8 +15,8 @@ def standardize(train: np.ndarray, *others: np.ndarray, eps: float = 1e-8
     """Scale each feature to mean 0 and standard deviation 1, with statistics from `train`.
 
     train: (N, D), others: (M, D) each → the same shapes. Using the training
-    statistics for every split is the rule: the test set must not leak into
-    preprocessing. Constant features (std 0) are only centred. Same result as
+    statistics for every split is the rule: the validation and test splits must
+    not leak into preprocessing. Constant features (std 0) are only centred. Same result as
     scikit-learn's StandardScaler.
     """
     train = check_finite(as_float_array(train, "train"), "train")
