@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from mmkit.demos.welcome import neuron, neuron_widget, plot_neuron, sigmoid, switch_point
+from mmkit.demos.welcome import (
+    format_number,
+    neuron,
+    neuron_widget,
+    plot_neuron,
+    sigmoid,
+    switch_point,
+)
 
 
 def test_sigmoid_matches_torch_and_stays_finite():
@@ -47,3 +54,21 @@ def test_moving_a_slider_redraws_with_the_new_value():
 
 def test_title_writes_a_negative_bias_as_a_minus():
     assert plot_neuron(weight=2.0, bias=-1.0).get_title().startswith("y = σ(2·x - 1):")
+
+
+def test_the_default_title_says_zero_not_minus_zero():
+    title = neuron_widget().result.get_title()
+    assert title == "y = σ(1·x + 0): crosses 0.5 at x = 0.00"
+    assert "-0.00" not in plot_neuron(weight=-2.0, bias=0.0).get_title()
+    assert str(switch_point(3.0, 0.0)) == "0.0"
+
+
+@pytest.mark.parametrize("value, text", [(-0.0, "0.00"), (-0.004, "0.00"), (0.004, "0.00"),
+                                         (-0.006, "-0.01"), (2.5, "2.50"), (-1.0, "-1.00")])
+def test_format_number_never_writes_minus_zero(value, text):
+    assert format_number(value) == text
+
+
+def test_slider_descriptions_are_not_cut_off():
+    for slider in neuron_widget().children[:2]:
+        assert slider.style.description_width == "initial"

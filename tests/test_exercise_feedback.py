@@ -115,6 +115,8 @@ def test_diagnose_tries_known_mistakes_then_compares():
     message = diagnose(EXPECTED.T, EXPECTED, mistakes, name="dW", hint="dW has W's shape.").message
     assert message.startswith("dW has shape (3, 2), expected (2, 3)")
     assert message.endswith(". dW has W's shape.")
+    message = diagnose(None, EXPECTED, hint="Return dW.").message
+    assert message.endswith("did you forget to `return` it? Return dW.")  # no "?."
 
 
 # ---- the kit's own answer is switched off while the learner's function runs ----------

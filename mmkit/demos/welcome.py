@@ -26,7 +26,13 @@ def neuron(x: np.ndarray, weight: float, bias: float) -> np.ndarray:
 
 def switch_point(weight: float, bias: float) -> float | None:
     """The input where the neuron's output crosses 0.5 (w·x + b = 0), or None if w = 0."""
-    return None if weight == 0 else -bias / weight
+    return None if weight == 0 else -bias / weight + 0.0  # + 0.0 turns −0.0 into 0.0
+
+
+def format_number(value: float, decimals: int = 2) -> str:
+    """`value` rounded to `decimals`, never "-0.00": a value that rounds to zero prints as 0."""
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def plot_neuron(weight: float = 1.0, bias: float = 0.0, ax: plt.Axes | None = None) -> plt.Axes:
@@ -39,15 +45,19 @@ def plot_neuron(weight: float = 1.0, bias: float = 0.0, ax: plt.Axes | None = No
     crossing = switch_point(weight, bias)
     if crossing is not None and X_RANGE[0] <= crossing <= X_RANGE[1]:
         ax.axvline(crossing, color="tab:orange", lw=1)
-    where = "never" if crossing is None else f"at x = {crossing:.2f}"
+    where = "never" if crossing is None else f"at x = {format_number(crossing)}"
     sign = "-" if bias < 0 else "+"
     ax.set(xlim=X_RANGE, ylim=(-0.05, 1.05), xlabel="input x", ylabel="output y",
-           title=f"y = σ({weight:g}·x {sign} {abs(bias):g}): crosses 0.5 {where}")
+           title=f"y = σ({weight + 0.0:g}·x {sign} {abs(bias):g}): crosses 0.5 {where}")
     return ax
 
 
 def neuron_widget() -> widgets.interactive:
-    """Two sliders (weight, bias) driving `plot_neuron`; `.result` holds the latest Axes."""
+    """Two sliders (weight, bias) driving `plot_neuron`; `.result` holds the latest Axes.
+
+    The descriptions keep their full width (`description_width="initial"`), so
+    JupyterLab does not cut them off.
+    """
 
     def show(weight: float, bias: float) -> plt.Axes:
         ax = plot_neuron(weight, bias)
@@ -55,7 +65,8 @@ def neuron_widget() -> widgets.interactive:
         plt.close(ax.figure)
         return ax
 
-    slider = dict(min=-5.0, max=5.0, step=0.5, continuous_update=False)
+    slider = dict(min=-5.0, max=5.0, step=0.5, continuous_update=False,
+                  style={"description_width": "initial"})
     return widgets.interactive(show,
                                weight=widgets.FloatSlider(value=1.0, description="weight w",
                                                           **slider),

@@ -53,6 +53,54 @@ def forward_pass_parameter_count(sizes):
 
 # --- 02 backpropagation ---------------------------------------------------------------------
 
+
+def backpropagation_sigmoid_backward(dout, y):
+    """dout, y = σ(x): (N, D) → dx = ∂L/∂x (N, D), by autograd through torch.sigmoid."""
+    import torch
+
+    x = torch.logit(torch.as_tensor(y, dtype=torch.float64)).requires_grad_()
+    torch.sigmoid(x).backward(torch.as_tensor(dout, dtype=torch.float64))
+    return x.grad.numpy()
+
+
+def backpropagation_linear_backward(dout, x, W):
+    """dout (N, out), x (N, in), W (out, in) → (dx (N, in), dW (out, in), db (out,)) of
+    out = x Wᵀ + b, by autograd through F.linear."""
+    import torch
+
+    x_t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    W_t = torch.tensor(W, dtype=torch.float64, requires_grad=True)
+    b_t = torch.zeros(W_t.shape[0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.linear(x_t, W_t, b_t).backward(torch.as_tensor(dout, dtype=torch.float64))
+    return x_t.grad.numpy(), W_t.grad.numpy(), b_t.grad.numpy()
+
+
+def backpropagation_tanh_neuron_gradient(x, w, b, y):
+    """∂L/∂w of L = (tanh(w·x + b) − y)², by PyTorch's autograd: a float."""
+    import torch
+
+    w_t = torch.tensor(float(w), dtype=torch.float64, requires_grad=True)
+    ((torch.tanh(w_t * x + b) - y) ** 2).backward()
+    return w_t.grad.item()
+
+
+def backpropagation_tanh_neuron_mistakes(x, w, b, y):
+    """What typical slips in ∂L/∂w of L = (tanh(w·x + b) − y)² give instead, by name."""
+    import math
+
+    z = w * x + b
+    t, s = math.tanh(z), 1 / (1 + math.exp(-z))
+    return {
+        "sigmoid neuron": 2 * (s - y) * s * (1 - s) * x,    # the neuron of sections 1–3
+        "sigmoid derivative": 2 * (t - y) * t * (1 - t) * x,
+        "no 2": (t - y) * (1 - t * t) * x,
+        "no x": 2 * (t - y) * (1 - t * t),
+        "1 - z²": 2 * (t - y) * (1 - z * z) * x,
+        "w for x": 2 * (t - y) * (1 - t * t) * w,
+        "opposite sign": 2 * (y - t) * (1 - t * t) * x,
+    }
+
+
 # --- 03 loss functions ----------------------------------------------------------------------
 
 

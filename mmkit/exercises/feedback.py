@@ -294,7 +294,10 @@ def diagnose(answer: object, expected: np.ndarray, mistakes: Iterable[tuple[obje
     feedback = compare(answer, expected, name)
     if feedback.ok:
         return None
-    return wrong(f"{feedback.message}. {hint}") if hint else feedback
+    if not hint:
+        return feedback
+    stop = "" if feedback.message.endswith((".", "?", "!")) else "."
+    return wrong(f"{feedback.message}{stop} {hint}")
 
 
 def unpack(answer: object, names: tuple[str, ...]) -> Feedback | None:

@@ -6,7 +6,7 @@
     losses.py      MSE, BCE with logits, cross-entropy, Huber         (torch.nn.*Loss)
     optim.py       GD, SGD, Adagrad, RMSprop, Adam, AdamW              (torch.optim)
     surfaces.py    2-D test surfaces and the paths optimizers take on them
-    gradcheck.py   centred finite differences                         (torch.autograd.gradcheck)
+    gradcheck.py   centred finite differences, and what a gradient costs  (torch.autograd.gradcheck)
     train.py       a small training loop with checkpoints
 
 Arrays are float64 by default; float32 is accepted and kept. The input checks
