@@ -91,6 +91,56 @@ def test_loss_classes_wrap_the_functions():
         losses.MSELoss().backward()
 
 
+# ---- softmax + MSE: a classifier trained the "regression way" (notebook 03, section 5) ----
+
+def torch_softmax_mse(logits, labels):
+    """PyTorch's value and gradient of sum over classes of (softmax − one-hot)², mean over N."""
+    zt = torch.tensor(logits, requires_grad=True)
+    t = F.one_hot(torch.from_numpy(labels), logits.shape[1]).double()
+    value = ((torch.softmax(zt, 1) - t) ** 2).sum(1).mean()
+    value.backward()
+    return value.item(), zt.grad.numpy()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_softmax_mse_loss_matches_torch(shape):
+    pred, target = inputs("cross_entropy", shape)
+    value, grad = losses.softmax_mse_loss(pred, target)
+    expected_value, expected_grad = torch_softmax_mse(pred, target)
+    assert value == pytest.approx(expected_value, rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_softmax_mse_loss_gradient_matches_finite_differences(shape):
+    pred, target = inputs("cross_entropy", shape, seed=1)
+    _, grad = losses.softmax_mse_loss(pred, target)
+    numeric = numerical_gradient(lambda: losses.softmax_mse_loss(pred, target)[0], pred)
+    assert relative_error(grad, numeric) < 1e-7
+
+
+def test_softmax_mse_criterion_wraps_the_function():
+    pred, target = inputs("cross_entropy", (5, 4))
+    value, grad = losses.softmax_mse_loss(pred, target)
+    criterion = losses.SoftmaxMSELoss()
+    assert criterion(pred, target) == value
+    np.testing.assert_array_equal(criterion.backward(), grad)
+
+
+def test_softmax_mse_gradient_vanishes_when_confidently_wrong():
+    """The reason it trains slowly: its push shrinks as the mistake grows; cross-entropy's not."""
+    logits, labels = np.array([[0.0, 12.0, 0.0]]), np.array([0])
+    assert np.abs(losses.softmax_mse_loss(logits, labels)[1]).max() < 1e-4
+    assert losses.cross_entropy(logits, labels)[1][0, 0] == pytest.approx(-1.0, abs=1e-4)
+
+
+def test_softmax_mse_refuses_bad_input():
+    with pytest.raises(ValueError, match=r"softmax_mse_loss: expected logits of shape \(N, C\)"):
+        losses.softmax_mse_loss(np.zeros(3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"one-hot\? pass the class indices"):
+        losses.softmax_mse_loss(np.zeros((3, 4)), np.eye(4)[[0, 1, 2]])
+
+
 # ---- bad input -----------------------------------------------------------------------
 
 def test_mismatched_shapes_name_both():

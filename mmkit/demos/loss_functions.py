@@ -5,9 +5,11 @@ evaluates them point by point for plotting, builds the notebook's data, and
 wires the widget:
 
     plot_losses(prediction, target, task, delta)   loss and gradient against the prediction
-    loss_widget()                                  the same, behind sliders
+    loss_widget()                                  the same, behind sliders (δ: regression only)
     plot_gradient_vs_logit(label)                  |∂L/∂z| of BCE and of MSE on σ(z)
-    plot_training_curves(histories)                loss and test accuracy per epoch
+    epochs_to_reach(accuracies, level)             the first epoch at a given accuracy
+    plot_training_curves(histories)                loss and validation accuracy per epoch,
+                                                   mean ± std over seeds
     make_outlier_data(), plot_outlier_fits(...)    a line fitted with MSE and with Huber
     cross_entropy_naive / _log_of_softmax          the two unstable ways to compute softmax loss
 """
@@ -141,8 +143,9 @@ def plot_losses(prediction: float = -4.0, target: float = 1.0, task: str = "bina
                 delta: float = 1.0, axes: np.ndarray | None = None) -> np.ndarray:
     """Loss (left) and its gradient ∂L/∂prediction (right) against the prediction.
 
-    The current prediction is marked on every curve; the titles give the
-    numbers there. See `point_losses` for the tasks. Returns the two Axes (2,).
+    The current prediction is marked on every curve and the legends give the
+    values there ("BCE with logits: 4.018"); the left title names the target
+    and the prediction. See `point_losses` for the tasks. Returns the two Axes (2,).
     """
     _check_task(task, target, delta)
     if axes is None:
@@ -153,20 +156,19 @@ def plot_losses(prediction: float = -4.0, target: float = 1.0, task: str = "bina
     x_name = "logit z" if task == "binary" else "prediction ŷ"
     for name, (values, grads) in curves.items():
         label = f"Huber (δ = {delta:g})" if name == "Huber" else name
-        for ax, ys, at in ((axes[0], values, here[name][0]), (axes[1], grads, here[name][1])):
-            ax.plot(grid, ys, color=COLORS[name], label=label)
+        value, grad = here[name]
+        for ax, ys, at, number in ((axes[0], values, value, f"{value:.3f}"),
+                                   (axes[1], grads, grad, f"{grad:+.3f}")):
+            ax.plot(grid, ys, color=COLORS[name], label=f"{label}: {number}")
             ax.plot([prediction], [at], "o", color=COLORS[name], ms=7)
     for ax in axes:
         ax.axvline(prediction, color="grey", lw=0.8, ls="--")
         ax.set(xlim=PREDICTION_RANGE, xlabel=x_name)
+        ax.legend(loc="best")
     axes[1].axhline(0, color="black", lw=0.6)
-    axes[0].legend(loc="upper center", fontsize=9)
-    numbers = "; ".join(f"{name} {v:.3f}" for name, (v, _) in here.items())
-    slopes = "; ".join(f"{name} {g:+.3f}" for name, (_, g) in here.items())
-    axes[0].set(ylabel="loss", title=f"target {target:g}, {x_name} = {prediction:g}: {numbers}")
-    axes[1].set(ylabel=f"∂L/∂{x_name.split()[-1]}", title=f"gradient: {slopes}")
-    for ax in axes:
-        ax.title.set_fontsize(9)
+    axes[0].set(ylabel="loss", title=f"target {target:g}, {x_name} = {prediction:g}")
+    axes[1].set(ylabel=f"∂L/∂{x_name.split()[-1]}",
+                title="gradient (legend: the values at the dots)")
     return axes
 
 
@@ -174,11 +176,14 @@ def loss_widget() -> widgets.interactive:
     """Drop-down (task) and sliders (prediction, target, Huber δ) driving `plot_losses`.
 
     children: [task, prediction, target, delta, output]; `.result` holds the
-    latest two Axes. Choosing "binary" limits the target to labels in [0, 1].
+    latest two Axes. Choosing "binary" limits the target to labels in [0, 1]
+    and disables the δ slider (no Huber loss there); "regression" enables it.
     """
     task = widgets.Dropdown(options=[("binary: logit z, label y", "binary"),
                                      ("regression: prediction ŷ, target y", "regression")],
-                            value="binary", description="task")
+                            value="binary", description="task",
+                            style={"description_width": "initial"},
+                            layout=widgets.Layout(width="360px"))
     slider = dict(continuous_update=False, style={"description_width": "initial"})
     prediction = widgets.FloatSlider(value=-4.0, min=PREDICTION_RANGE[0],
                                      max=PREDICTION_RANGE[1], step=0.25,
@@ -186,10 +191,12 @@ def loss_widget() -> widgets.interactive:
     target = widgets.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.25,
                                  description="target y", **slider)
     delta = widgets.FloatSlider(value=1.0, min=0.25, max=3.0, step=0.25,
-                                description="Huber δ", **slider)
+                                description="Huber δ", disabled=True, **slider)
 
     def adapt(change: dict) -> None:  # registered first: runs before the redraw
-        if change["new"] == "binary":
+        binary = change["new"] == "binary"
+        delta.disabled = binary  # δ only shapes the Huber loss of the regression task
+        if binary:
             target.min, target.max = 0.0, 1.0
             prediction.description = "logit z"
         else:
@@ -230,7 +237,7 @@ def plot_gradient_vs_logit(label: int = 1, ax: plt.Axes | None = None) -> plt.Ax
     ax.set(xlim=(-10, 10), ylim=(1e-5, 2), xlabel="logit z",
            ylabel="|∂L/∂z|  (log scale)",
            title=f"How hard each loss pushes z, true label y = {label}")
-    ax.legend(loc="lower left" if label == 1 else "lower right", fontsize=9)
+    ax.legend(loc="lower left" if label == 1 else "lower right")
     return ax
 
 
@@ -242,32 +249,48 @@ def epochs_to_reach(accuracies: list[float], level: float) -> int | None:
     return None
 
 
-def plot_training_curves(histories: dict[str, History], axes: np.ndarray | None = None
-                         ) -> np.ndarray:
-    """Training loss (log scale) and test accuracy per epoch, one line per loss function.
+def plot_training_curves(histories: dict[str, list[History]], level: float | None = 0.8,
+                         axes: np.ndarray | None = None) -> np.ndarray:
+    """Training loss (log scale) and validation accuracy per epoch, one colour per loss.
 
-    histories: {name: History with train_loss and val_accuracy} → the two Axes (2,).
-    The losses have different units; on a log scale their *slopes* compare.
+    histories: {name: [History, ...]}, one History per seed (each with
+    train_loss and val_accuracy over the same number of epochs). The line is
+    the mean over the seeds, the band mean ± one standard deviation; `level`
+    draws a dotted line at that accuracy (None: none). The losses have
+    different units; on a log scale their *slopes* compare. → the two Axes (2,).
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     colors = iter(["tab:red", "tab:blue", "tab:green", "tab:purple"])
-    for name, history in histories.items():
-        if not history.val_accuracy:
-            raise ValueError(f"{name}: the history has no val_accuracy; pass X_val and y_val "
-                             "to fit")
+    for name, runs in histories.items():
+        runs = [runs] if isinstance(runs, History) else list(runs)
+        if not runs or any(not run.val_accuracy for run in runs):
+            raise ValueError(f"{name}: every history needs a val_accuracy; pass X_val and "
+                             "y_val to fit")
+        if len({run.epochs for run in runs}) != 1:
+            raise ValueError(f"{name}: the runs must have the same number of epochs, got "
+                             f"{sorted({run.epochs for run in runs})}")
         color = next(colors)
-        epochs = np.arange(1, history.epochs + 1)
-        axes[0].semilogy(epochs, history.train_loss, color=color, label=name)
-        axes[1].plot(epochs, history.val_accuracy, color=color, marker=".", label=name)
+        epochs = np.arange(1, runs[0].epochs + 1)
+        seeds = f" ({len(runs)} seeds)" if len(runs) > 1 else ""
+        for ax, curves in ((axes[0], [run.train_loss for run in runs]),
+                           (axes[1], [run.val_accuracy for run in runs])):
+            mean, std = np.mean(curves, axis=0), np.std(curves, axis=0)
+            ax.plot(epochs, mean, color=color, label=name + seeds)
+            if len(runs) > 1:
+                ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.2,
+                                lw=0)
+    axes[0].set_yscale("log")
     axes[0].set(xlabel="epoch", ylabel="training loss (log scale)",
                 title="Training loss (each in its own units)")
     axes[0].yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     axes[0].yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
     axes[0].yaxis.set_minor_formatter(ticker.NullFormatter())
-    axes[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
-                title="Test accuracy")
-    axes[1].legend(loc="lower right", fontsize=9)
+    if level is not None:
+        axes[1].axhline(level, color="grey", lw=0.8, ls=":")
+    axes[1].set(xlabel="epoch", ylabel="validation accuracy", ylim=(0, 1),
+                title="Validation accuracy (mean ± std)")
+    axes[1].legend(loc="lower right")
     for ax in axes:
         ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     return axes
@@ -321,7 +344,7 @@ def plot_outlier_fits(x: np.ndarray, y: np.ndarray, outliers: np.ndarray,
         ax.plot(grid, slope * grid + intercept, color=color,
                 label=f"{name}: slope {slope:.2f}")
     ax.set(xlabel="x", ylabel="y", title="A line fitted with each loss")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(loc="upper left")
 
     ax = axes[1]
     errors = np.linspace(-10, 10, 201)
@@ -336,6 +359,6 @@ def plot_outlier_fits(x: np.ndarray, y: np.ndarray, outliers: np.ndarray,
     ax.axhline(0, color="black", lw=0.6)
     ax.set(xlabel="error e = ŷ − y", ylabel="pull ∂L/∂ŷ (per point)", ylim=(-12, 20),
            title="How hard one point pulls the fit")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(loc="upper left")
     return axes
 

@@ -196,3 +196,35 @@ def optimizers_bowl_gd_path(lr, steps, start=(-4.0, 1.5), curvatures=(1.0, 20.0)
 
 
 # --- 10 multimodal data ---------------------------------------------------------------------
+
+
+def multimodal_data_pad_or_truncate(audio, length):
+    """audio (T,) → (length,): the first `length` samples, then zeros, dtype kept, by
+    torch.nn.functional.pad (a negative pad cuts from the end, a positive one adds zeros)."""
+    import numpy as np
+    import torch
+
+    return torch.nn.functional.pad(torch.as_tensor(np.asarray(audio)),
+                                   (0, length - len(audio))).numpy()
+
+
+def multimodal_data_snr_db(clean, noisy):
+    """The SNR of a mix in dB: 10·log10 of the clean signal's mean square over that of
+    noisy − clean, in float64 with torch."""
+    import numpy as np
+    import torch
+
+    clean = torch.as_tensor(np.asarray(clean, dtype=np.float64))
+    noise = torch.as_tensor(np.asarray(noisy, dtype=np.float64)) - clean
+    return float(10 * torch.log10(clean.square().mean() / noise.square().mean()))
+
+
+def multimodal_data_normalize(train_images, images):
+    """(images − μ) / σ with one μ and one σ (population, correction=0) over all pixels of
+    train_images, by torch in float64: images' shape."""
+    import numpy as np
+    import torch
+
+    train = torch.as_tensor(np.asarray(train_images, dtype=np.float64))
+    return ((torch.as_tensor(np.asarray(images, dtype=np.float64)) - train.mean())
+            / train.std(correction=0)).numpy()
