@@ -1,6 +1,9 @@
 """Test-run set-up shared by the unit tests and the notebook tests."""
 
+import fcntl
+import functools
 import os
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +15,8 @@ from mmkit.paths import REPO_ROOT
 from tools.notebooks import course_notebooks
 
 OFFLINE_SITE = REPO_ROOT / "tests" / "offline"
+#: Held while a notebook kernel starts, by every pytest worker of this machine.
+KERNEL_START_LOCK = Path(tempfile.gettempdir()) / "mmkit-kernel-start.lock"
 _SUMMARY = pytest.StashKey[str]()
 
 
@@ -19,9 +24,37 @@ def pytest_configure(config: pytest.Config) -> None:
     # Guard this process, and (through PYTHONPATH's sitecustomize) every process it
     # starts, notebook kernels included, however pytest was invoked.
     offline.block_network()
+    _start_kernels_one_at_a_time()
     paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
     if str(OFFLINE_SITE) not in paths:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [str(OFFLINE_SITE), *paths] if p)
+
+
+def one_at_a_time(start):
+    """`start` wrapped so that it runs under an exclusive lock on `KERNEL_START_LOCK`."""
+
+    @functools.wraps(start)
+    def locked(*args, **kwargs):
+        with open(KERNEL_START_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return start(*args, **kwargs)
+
+    locked.one_at_a_time = True
+    return locked
+
+
+def _start_kernels_one_at_a_time() -> None:
+    """Serialise nbval's kernel start-up across the xdist workers with a file lock.
+
+    jupyter_client picks a kernel's ports by binding and releasing them, so two
+    kernels started at the same instant can take the same port and one never
+    answers (jupyter_client #487). Only the start is serialised; notebooks still
+    run in parallel.
+    """
+    import nbval.kernel
+
+    if not getattr(nbval.kernel.start_new_kernel, "one_at_a_time", False):
+        nbval.kernel.start_new_kernel = one_at_a_time(nbval.kernel.start_new_kernel)
 
 
 @pytest.fixture(autouse=True)

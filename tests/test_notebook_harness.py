@@ -250,3 +250,26 @@ def test_a_benchmark_that_calibrates_on_test_is_caught(tmp_path):
     assert source_test_split_uses(planted) == [
         "calibration.py:1: reads the test split: "
         '`score = baseline(MMDigits("train"), MMDigits("test"))  # on test!`']
+
+
+def test_kernels_start_one_at_a_time_across_workers():
+    """nbval's kernel start-up runs under a file lock that every worker shares."""
+    import fcntl
+
+    import nbval.kernel
+
+    from tests.conftest import KERNEL_START_LOCK, one_at_a_time
+
+    assert nbval.kernel.start_new_kernel.one_at_a_time
+
+    def another_worker_can_start() -> bool:
+        with open(KERNEL_START_LOCK, "a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    assert one_at_a_time(another_worker_can_start)() is False  # held while starting
+    assert another_worker_can_start()  # released afterwards
