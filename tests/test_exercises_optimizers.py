@@ -3,13 +3,19 @@
 import numpy as np
 import pytest
 
+from mmkit.demos.optimizers import paths_for
+from mmkit.exercises import _reference
 from mmkit.exercises.optimizers import (
-    adam_reference,
+    ADAM_LATER_STEP,
+    MOMENTUM_CASE,
+    _momentum_feedback,
     check_adam_step,
     check_bowl_learning_rate,
     check_momentum_step,
-    momentum_reference,
 )
+from mmkit.scratch.layers import Parameter
+from mmkit.scratch.optim import SGD, Adam, AdamW
+from mmkit.scratch.surfaces import SURFACES, trajectory
 
 
 def unfinished(*args, **kwargs):
@@ -30,11 +36,56 @@ def momentum_in_place(p, g, velocity, lr, momentum):
     return p, velocity
 
 
-def test_momentum_solution_and_reference_pass():
+def test_momentum_solution_passes():
     assert check_momentum_step(momentum_solution).ok
-    assert check_momentum_step(momentum_reference).ok
     assert check_momentum_step(momentum_in_place).ok
-    assert "SGD(momentum=0.9)" in check_momentum_step(momentum_solution).message
+    assert "torch.optim.SGD(momentum=0.9)" in check_momentum_step(momentum_solution).message
+
+
+def test_momentum_reference_is_torch_sgd_from_a_given_velocity():
+    case = MOMENTUM_CASE
+    new_p, new_v = _reference.optimizers_momentum_step(**case)
+    velocity = case["momentum"] * case["velocity"] + case["g"]
+    np.testing.assert_allclose(new_v, velocity, rtol=1e-15)
+    np.testing.assert_allclose(new_p, case["p"] - case["lr"] * velocity, rtol=1e-15)
+    assert case["p"][0] == 1.0  # the case itself is left alone
+
+
+# The kit's own optimizer, passed off as the answer or called from one: refused.
+
+def sgd_wrapped(p, g, velocity, lr, momentum):
+    param = Parameter(p.copy())
+    sgd = SGD([param], lr=lr, momentum=momentum)
+    sgd.state[0]["momentum_buffer"] = velocity.copy()
+    param.grad[...] = g
+    sgd.step()
+    return param.data, sgd.state[0]["momentum_buffer"]
+
+
+def momentum_by_trajectory(p, g, velocity, lr, momentum):
+    trajectory("SGD", "bowl", 1, lr=lr, momentum=momentum)
+    return momentum_solution(p, g, velocity, lr, momentum)
+
+
+def momentum_by_a_demo(p, g, velocity, lr, momentum):
+    paths_for("bowl", {"mine": ("SGD", {"lr": lr, "momentum": momentum})}, steps=1)
+    return momentum_solution(p, g, velocity, lr, momentum)
+
+
+@pytest.mark.parametrize("answer, kit", [
+    (SGD.step, "mmkit.scratch.optim.SGD.step"),
+    (momentum_by_a_demo, "mmkit.scratch.surfaces.trajectory"),
+    (sgd_wrapped, "mmkit.scratch.optim.SGD.__init__"),
+    (momentum_by_trajectory, "mmkit.scratch.surfaces.trajectory"),
+    (_reference.optimizers_momentum_step,
+     "mmkit.exercises._reference.optimizers_momentum_step"),
+])
+def test_the_kits_own_momentum_step_is_refused(answer, kit):
+    np.testing.assert_allclose(sgd_wrapped(**MOMENTUM_CASE)[0],
+                               momentum_solution(**MOMENTUM_CASE)[0])  # right, outside a check
+    feedback = check_momentum_step(answer)
+    assert not feedback.ok
+    assert f"the kit's own `{kit}`" in feedback.message, feedback.message
 
 
 @pytest.mark.parametrize("answer, phrase", [
@@ -100,10 +151,43 @@ def adam_variant(update=None, return_corrected_m=False):
     return step
 
 
-def test_adam_solution_and_reference_pass():
+def test_adam_solution_passes():
     assert check_adam_step(adam_solution).ok
-    assert check_adam_step(adam_reference).ok
     assert "torch.optim.Adam" in check_adam_step(adam_solution).message
+
+
+def test_adam_reference_is_torch_adam_from_given_averages():
+    expected = adam_solution(**ADAM_LATER_STEP)
+    for got, want in zip(_reference.optimizers_adam_step(**ADAM_LATER_STEP), expected,
+                         strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def adam_wrapped(p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, cls=Adam):
+    param = Parameter(p.copy())
+    adam = cls([param], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=0)
+    adam.state[0].update(step=t - 1, exp_avg=m.copy(), exp_avg_sq=v.copy())
+    param.grad[...] = g
+    adam.step()
+    return param.data, adam.state[0]["exp_avg"], adam.state[0]["exp_avg_sq"]
+
+
+def adamw_wrapped(p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return adam_wrapped(p, g, m, v, t, lr, beta1, beta2, eps, cls=AdamW)
+
+
+@pytest.mark.parametrize("answer, kit", [
+    (Adam.step, "mmkit.scratch.optim.Adam.step"),
+    (adam_wrapped, "mmkit.scratch.optim.Adam.__init__"),
+    (adamw_wrapped, "mmkit.scratch.optim.AdamW.__init__"),
+    (_reference.optimizers_adam_step, "mmkit.exercises._reference.optimizers_adam_step"),
+])
+def test_the_kits_own_adam_step_is_refused(answer, kit):
+    np.testing.assert_allclose(adam_wrapped(**ADAM_LATER_STEP)[0],
+                               adam_solution(**ADAM_LATER_STEP)[0])  # right, outside a check
+    feedback = check_adam_step(answer)
+    assert not feedback.ok
+    assert f"the kit's own `{kit}`" in feedback.message, feedback.message
 
 
 @pytest.mark.parametrize("update, phrase", [
@@ -205,5 +289,39 @@ def test_bad_learning_rates_are_named(lr, phrase):
     assert phrase in feedback.message, feedback.message
 
 
+def test_bowl_reference_is_gd_in_closed_form():
+    for lr in (0.01, 0.09, 0.1):
+        path, losses = _reference.optimizers_bowl_gd_path(lr, 100)
+        np.testing.assert_allclose(path, trajectory("GD", "bowl", 100, lr=lr), atol=1e-12)
+        np.testing.assert_allclose(losses, SURFACES["bowl"].function(path[:, 0], path[:, 1]))
+
+
+def test_learning_rate_found_with_the_kit_is_fine():
+    """Experimenting with `trajectory` is what the exercise suggests: not refused."""
+    def searched():
+        return next(lr for lr in (0.01, 0.03, 0.09)
+                    if trajectory("GD", "bowl", 100, lr=lr)[-1] @ [1, 0] > -0.1)
+
+    assert check_bowl_learning_rate(searched).ok
+
+
 def test_unfinished_learning_rate_is_not_answered():
     assert "Not answered yet" in check_bowl_learning_rate(unfinished).message
+
+
+def test_an_unnamed_first_step_mistake_points_at_the_bias_correction():
+    feedback = check_adam_step(adam_variant(
+        update=lambda m, v, m_hat, v_hat, g, lr, eps: 5 * lr * m_hat / (np.sqrt(v_hat) + eps)))
+    assert not feedback.ok
+    assert feedback.message.startswith("the first step (t = 1): 3 of 3 values of your new p")
+    assert "at t = 1 Adam moves every entry by about η" in feedback.message
+
+
+def test_a_mistake_that_is_right_on_a_case_is_not_named_there():
+    """From rest, "the velocity is just g" gives the right velocity: a correct answer must
+    not be told it made that mistake (it is caught on the case with a velocity)."""
+    case = dict(p=np.ones(2), g=np.array([0.5, -1.0]), velocity=np.zeros(2), lr=0.1,
+                momentum=0.9)
+    assert _momentum_feedback(momentum_solution(**case), case).ok
+    assert check_momentum_step(lambda p, g, velocity, lr, momentum:
+                               (p - lr * g, g)).message.startswith("your new velocity is just g")

@@ -223,6 +223,27 @@ def test_gd_step_is_p_minus_lr_g():
     np.testing.assert_array_equal(param.data, [[0.5, 2.5], [2.75, 4.0]])
 
 
+@pytest.mark.parametrize("cls, kwargs, size", [
+    (Adagrad, {}, 1.0),                                 # s = g²: exactly η
+    (Adam, {}, 1.0),                                    # bias-corrected: about η
+    (RMSprop, {}, 10.0),                                # v = 0.01 g²: η/√(1 − 0.99) = 10η
+    (RMSprop, {"alpha": 0.9}, 1 / np.sqrt(0.1)),        # 3.2η
+    (RMSprop, {"alpha": 0.5}, np.sqrt(2)),              # 1.4η
+])
+def test_first_step_of_the_adaptive_methods(cls, kwargs, size):
+    """Notebook 04: the first step is η per coordinate for Adagrad and Adam, whatever the
+    gradient's scale, but η/√(1 − α) for RMSprop, whose average starts at 0 uncorrected."""
+    lr, grad = 0.1, np.array([0.001, -1.0, 100.0])
+    param = Parameter(np.zeros(3))
+    param.grad[...] = grad
+    cls([param], lr=lr, **kwargs).step()
+    np.testing.assert_allclose(-param.data, lr * size * np.sign(grad), rtol=1e-4)
+    twin = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    twin.grad = torch.tensor(grad)
+    getattr(torch.optim, cls.__name__)([twin], lr=lr, **kwargs).step()
+    np.testing.assert_allclose(param.data, twin.detach().numpy(), rtol=1e-12)
+
+
 def test_works_with_module_parameters():
     layer = Linear(3, 2, rng=0)
     optimizer = AdamW(layer.parameters(), lr=0.1)

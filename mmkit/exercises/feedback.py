@@ -285,9 +285,12 @@ def diagnose(answer: object, expected: np.ndarray, mistakes: Iterable[tuple[obje
              name: str = "your answer", hint: str = "") -> Feedback | None:
     """What is wrong with `answer`, or None if it is right.
 
-    First the typical `mistakes` (see `known_mistake`), then `compare`; `hint`
+    The right answer first (a typical mistake can give the same result on some
+    inputs), then the typical `mistakes` (see `known_mistake`), then `compare`; `hint`
     is appended to compare's message (e.g. the formula and the shape to aim for).
     """
+    if matches(answer, expected):  # a mistake can coincide with the answer on some inputs
+        return None
     mistake = known_mistake(answer, mistakes)
     if mistake is not None:
         return mistake

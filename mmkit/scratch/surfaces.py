@@ -6,6 +6,7 @@ gradient is (∂f/∂x, ∂f/∂y). `trajectory` runs a real optimizer from
 exactly what those classes do on a network.
 
     SURFACES       "bowl" (ill-conditioned), "rosenbrock" (curved valley), "saddle"
+    bowl_gd_factors  what one GD step multiplies the bowl's x and y by
     trajectory     the points an optimizer visits, (steps + 1, 2)
     exit_step      where a path left the plotting box (diverged), or None
     path_losses    f along a path, (steps + 1,)
@@ -35,6 +36,16 @@ def bowl_gradient(x: float, y: float) -> tuple[float, float]:
     """(∂f/∂x, ∂f/∂y) = (x, 20y)."""
     a, b = BOWL_CURVATURES
     return a * x, b * y
+
+
+def bowl_gd_factors(lr: float) -> np.ndarray:
+    """What one GD step multiplies x and y by on the bowl: (1 − η·1, 1 − η·20), shape (2,).
+
+    p ← p − η∇f = (x − ηx, y − 20ηy). GD converges iff both factors lie in (−1, 1),
+    i.e. 0 < η < 2/20 = 0.1; then x's factor 1 − η is above 0.9, so x shrinks by at
+    most 10% per step. The slowest of the two is smallest at η = 2/21: 19/21 ≈ 0.905.
+    """
+    return 1 - lr * np.asarray(BOWL_CURVATURES)
 
 
 def rosenbrock(x: Any, y: Any) -> Any:
