@@ -282,3 +282,132 @@ def test_bad_arrays_are_refused(function):
         function(audio)
     with pytest.raises(ValueError, match=r"expected shape \(T,\), got \(2, 50\)"):
         function(np.zeros((2, 50), np.float32))
+
+
+# ---------------------------------------------------------------------------------------------
+# The mel scale, features of a batch, noise over a padded window, per-band normalisation
+
+
+def slaney_mel(hz):
+    """The formula notebook 10 shows: 3f/200 below 1 kHz, 15 + 27 ln(f/1000)/ln 6.4 above."""
+    hz = np.asarray(hz, dtype=float)
+    return np.where(hz < 1000, 3 * hz / 200, 15 + 27 * np.log(np.maximum(hz, 1e-9) / 1000)
+                    / np.log(6.4))
+
+
+def test_the_notebooks_mel_formula_is_librosas_default_slaney_scale():
+    import librosa
+
+    from mmkit.data.audio import hz_to_mel, mel_to_hz
+
+    # the band edges log_mel uses: N_MELS + 2 points evenly spaced in mel from 0 to 4 kHz
+    edges = librosa.mel_frequencies(n_mels=N_MELS + 2, fmin=0.0, fmax=SAMPLE_RATE / 2,
+                                    htk=False)
+    top = float(slaney_mel(SAMPLE_RATE / 2))
+    ours = np.linspace(0.0, top, N_MELS + 2)
+    np.testing.assert_allclose(slaney_mel(edges), ours, atol=1e-9)
+    np.testing.assert_allclose(mel_to_hz(ours), edges, rtol=1e-9, atol=1e-9)
+    frequencies = np.array([0.0, 60.0, 440.0, 999.0, 1000.0, 2500.0, 4000.0])
+    np.testing.assert_allclose(hz_to_mel(frequencies), librosa.hz_to_mel(frequencies),
+                               atol=1e-9)
+    np.testing.assert_allclose(slaney_mel(frequencies), hz_to_mel(frequencies), atol=1e-9)
+    # HTK's 2595·log10(1 + f/700) (what the notebook showed before) places other bands
+    htk = librosa.mel_frequencies(n_mels=N_MELS + 2, fmin=0.0, fmax=SAMPLE_RATE / 2, htk=True)
+    assert np.abs(htk - edges).max() > 50
+
+
+def test_the_notebook_shows_the_formula_the_code_uses():
+    import nbformat
+
+    from mmkit.paths import notebooks_dir
+
+    nb = nbformat.read(notebooks_dir() / "10_multimodal_data.ipynb", as_version=4)
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    shown = re.search(r"\\mathrm\{mel\}\(f\) = \\begin\{cases\}(.*?)\\end\{cases\}", text,
+                      re.S)
+    assert shown, "the notebook shows no mel formula"
+    assert r"\dfrac{3f}{200}" in shown.group(1) and r"\ln 6.4" in shown.group(1)
+    assert "2595" not in shown.group(1)
+    for mention in re.finditer("2595", text):  # HTK's scale only as what log_mel does not use
+        assert "not HTK" in text[mention.start() - 30:mention.start()]
+
+
+def test_log_mel_batch_is_log_mel_of_each_clip(clip):
+    from mmkit.data.audio import log_mel_batch, pad_and_add_noise
+
+    clips = np.stack([pad_or_truncate(clip, 8000),
+                      pad_and_add_noise(clip, 8000, -6.0, rng=0),
+                      tone(1.0), np.zeros(8000, np.float32)])
+    batch = log_mel_batch(clips)
+    assert batch.shape == (4, N_MELS, n_frames(8000)) and batch.dtype == np.float32
+    for one, features in zip(clips, batch, strict=True):
+        np.testing.assert_allclose(features, log_mel(one), atol=0.01)
+    assert log_mel_batch(np.zeros((0, 800), np.float32)).shape == (0, N_MELS, n_frames(800))
+    with pytest.raises(ValueError, match=r"expected shape \(N, T\)"):
+        log_mel_batch(clip)
+
+
+def test_pad_and_add_noise_covers_the_padding_at_the_speech_snr(clip):
+    from mmkit.data.audio import pad_and_add_noise
+
+    noisy = pad_and_add_noise(clip, 8000, -6.0, rng=0)
+    assert noisy.shape == (8000,) and noisy.dtype == np.float32 and len(clip) < 8000
+    noise = noisy.astype(np.float64) - pad_or_truncate(clip, 8000)
+    speech_power = np.mean(clip.astype(np.float64) ** 2)
+    assert 10 * np.log10(speech_power / np.mean(noise**2)) == pytest.approx(-6.0, abs=1e-4)
+    padding, word = noisy[len(clip):], noisy[:len(clip)]
+    assert np.std(padding) > 0.5 * np.sqrt(np.mean(noise**2))  # not silent any more
+    assert np.mean(padding.astype(float) ** 2) < np.mean(word.astype(float) ** 2)
+    np.testing.assert_array_equal(noisy, pad_and_add_noise(clip, 8000, -6.0, rng=0))
+    cut = pad_and_add_noise(clip, 1000, 10.0, rng=1)  # a longer clip is cut first
+    power = np.mean(clip[:1000].astype(float) ** 2)
+    assert 10 * np.log10(power / np.mean((cut - clip[:1000]).astype(float) ** 2)) == \
+        pytest.approx(10.0, abs=1e-4)
+    np.testing.assert_array_equal(pad_and_add_noise(np.zeros(10, np.float32), 20, 0.0),
+                                  np.zeros(20, np.float32))
+    with pytest.raises(ValueError, match="snr_db must be a finite number"):
+        pad_and_add_noise(clip, 8000, float("nan"))
+
+
+def test_log_mel_normalizer_uses_each_bands_training_statistics():
+    from mmkit.data.audio import LogMelNormalizer
+
+    rng = np.random.default_rng(0)
+    levels, spreads = np.linspace(-60, 0, N_MELS), np.linspace(1, 10, N_MELS)
+    train = (levels + spreads * rng.standard_normal((30, 101, N_MELS))).astype(np.float32)
+    other = train[:5] + 20.0  # a split with its own, louder statistics
+    normalizer = LogMelNormalizer().fit(train)
+    flat = train.reshape(-1, N_MELS).astype(np.float64)
+    np.testing.assert_allclose(normalizer.mean, flat.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(normalizer.std, flat.std(axis=0), rtol=1e-9)
+    scaled = normalizer.transform(train)
+    assert scaled.dtype == np.float32 and scaled.shape == train.shape
+    np.testing.assert_allclose(scaled.reshape(-1, N_MELS).mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(scaled.reshape(-1, N_MELS).std(axis=0), 1, atol=1e-4)
+    moved = normalizer.transform(other)  # training statistics, not its own
+    np.testing.assert_allclose(moved, (other - normalizer.mean) / normalizer.std, rtol=1e-5,
+                               atol=1e-4)
+    assert moved.mean() > 1.0
+    np.testing.assert_allclose(normalizer.inverse_transform(scaled), train, atol=1e-3)
+    assert "40 bands" in repr(normalizer)
+    lengths = np.full(30, 10)
+    short = LogMelNormalizer().fit(train, lengths)
+    np.testing.assert_allclose(short.mean, train[:, :10].reshape(-1, N_MELS).mean(
+        axis=0, dtype=np.float64), rtol=1e-9)
+
+
+def test_log_mel_normalizer_refuses_misuse():
+    from mmkit.data.audio import LogMelNormalizer
+
+    with pytest.raises(RuntimeError, match="call fit"):
+        LogMelNormalizer().transform(np.zeros((3, N_MELS)))
+    with pytest.raises(ValueError, match=r"expected shape \(N, F, M\)"):
+        LogMelNormalizer().fit(np.zeros((101, N_MELS)))
+    with pytest.raises(ValueError, match=r"lengths must be 2 integers in \[0, 5\]"):
+        LogMelNormalizer().fit(np.zeros((2, 5, N_MELS)), np.array([3, 6]))
+    with pytest.raises(ValueError, match="no training frames"):
+        LogMelNormalizer().fit(np.zeros((2, 5, N_MELS)), np.array([0, 0]))
+    fitted = LogMelNormalizer().fit(np.ones((2, 5, N_MELS)))
+    np.testing.assert_array_equal(fitted.std, 1.0)  # constant bands are only centred
+    with pytest.raises(ValueError, match=r"expected frames \(\.\.\., 40\)"):
+        fitted.transform(np.zeros((101, 13)))

@@ -121,3 +121,61 @@ def test_collate_cuts_audio_to_the_longest_clip(val):
 def test_bad_arguments_are_named(kwargs, phrase):
     with pytest.raises(ValueError, match=phrase):
         MMDigits(**kwargs)
+
+
+# ---- normalised with the training split's statistics, as the model sees it -------------
+
+@pytest.fixture(scope="module")
+def train() -> MMDigits:
+    return MMDigits("train", preset="standard", seed=0)
+
+
+def test_every_split_is_normalised_with_the_degraded_training_split(train, val):
+    from mmkit.data.image import ImageNormalizer, resize
+
+    assert val.image_normalizer is train.image_normalizer
+    assert val.audio_normalizer is train.audio_normalizer
+    expected = ImageNormalizer().fit(resize(train.images_8x8, 28))  # degraded, not clean
+    assert train.image_normalizer.mean == pytest.approx(expected.mean)
+    assert train.image_normalizer.std == pytest.approx(expected.std)
+    np.testing.assert_allclose(val.images, expected.transform(resize(val.images_8x8, 28)),
+                               atol=1e-6)
+    clean = ImageNormalizer().fit(resize(MMDigits(
+        "train", corrupt={"image": 0.0}).images_8x8, 28))
+    assert abs(clean.std - expected.std) > 0.01  # the clean scans have other statistics
+    # the training images come out at mean 0, std 1; validation close, not exactly
+    assert abs(train.images.mean()) < 1e-4 and train.images.std() == pytest.approx(1, abs=1e-4)
+    assert 1e-4 < abs(val.images.mean()) < 0.1
+
+
+def test_log_mel_bands_are_normalised_with_training_frames(train, val):
+    frames = np.arange(train.audio.shape[1])[None, :] < train.audio_lengths[:, None]
+    speech = train.audio[frames]  # (frames of all training clips, 40): mean 0, std 1 per band
+    np.testing.assert_allclose(speech.mean(axis=0), 0, atol=1e-3)
+    np.testing.assert_allclose(speech.std(axis=0), 1, atol=1e-3)
+    val_frames = val.audio[np.arange(val.audio.shape[1])[None, :] < val.audio_lengths[:, None]]
+    assert np.abs(val_frames.mean(axis=0)).max() > 1e-3  # not its own statistics
+    # the stored features are log_mel of the heard window, in dB, normalised per band
+    from mmkit.data.audio import log_mel
+
+    db = val.audio_normalizer.inverse_transform(val.audio[3])
+    np.testing.assert_allclose(db, log_mel(val.waves[3]).T, atol=0.01)
+
+
+def test_the_padding_is_as_noisy_as_the_word_and_clean_clips_stay_silent(val):
+    assert val.waves.shape == (270, 8000) and val.waves.dtype == np.float32
+    from mmkit.data.audio import HOP
+
+    for i in range(5):
+        end = int(val.audio_lengths[i]) * HOP
+        assert end < 8000 and np.std(val.waves[i, end:]) > 0.05
+    clean = MMDigits("val", corrupt={"audio": 0.0})
+    end = int(clean.audio_lengths[0]) * HOP
+    assert not np.any(clean.waves[0, end + HOP:])
+
+
+def test_the_duration_alone_is_a_weak_clue(train, val):
+    from mmkit.data.baselines import duration_accuracy
+
+    accuracy = duration_accuracy(train, val)
+    assert 0.1 < accuracy < 0.3  # above chance (0.1): notebook 10 says so

@@ -9,7 +9,7 @@ import torch
 from mmkit.data import audio as audio_lib
 from mmkit.data import image as image_lib
 from mmkit.data import text as text_lib
-from mmkit.data.baselines import baseline_accuracies
+from mmkit.data.baselines import baseline_accuracies, text_baseline_accuracy
 from mmkit.data.dataset import PRESETS, collate
 from mmkit.demos.multimodal_data import (
     BASELINE_COLUMNS,
@@ -17,6 +17,7 @@ from mmkit.demos.multimodal_data import (
     accuracy_table,
     batch_table,
     clean_wave,
+    cleaning_results_table,
     cleaning_steps,
     cleaning_table,
     clue_examples,
@@ -24,7 +25,9 @@ from mmkit.demos.multimodal_data import (
     corruptions,
     load_split,
     names_a_number,
+    paired_difference,
     plot_audio_features,
+    plot_band_normalisation,
     plot_corruptions,
     plot_image_pipeline,
     plot_waveforms,
@@ -35,7 +38,6 @@ from mmkit.demos.multimodal_data import (
     shared_items,
     show_sample,
     split_table,
-    text_baseline_accuracy,
     token_table,
 )
 
@@ -46,8 +48,8 @@ def val():
 
 
 @pytest.fixture(scope="module")
-def test_split():
-    return load_split("test", "standard")
+def train():
+    return load_split("train", "standard")
 
 
 # --------------------------------------------------------------------------- splits
@@ -82,11 +84,12 @@ def test_splits_are_built_once_and_bad_names_are_refused(val):
 
 # --------------------------------------------------------------------------- audio
 
-def test_clean_wave_is_the_noisy_clip_minus_the_noise_at_the_preset_snr(val):
+def test_clean_wave_is_the_noisy_window_minus_the_noise_at_the_preset_snr(val):
     clean, heard = clean_wave(val, 3), val.waves[3]
-    assert clean.shape == heard.shape and clean.dtype == np.float32
+    assert clean.ndim == 1 and len(clean) < len(heard) == 8000 and clean.dtype == np.float32
     assert np.abs(clean).max() == pytest.approx(0.95)
-    snr = 10 * np.log10(np.mean(clean.astype(float)**2) / np.mean((heard - clean).astype(float)**2))
+    noise = heard.astype(float) - audio_lib.pad_or_truncate(clean, 8000)
+    snr = 10 * np.log10(np.mean(clean.astype(float)**2) / np.mean(noise**2))
     assert snr == pytest.approx(PRESETS["standard"].snr_db, abs=0.01)
     with pytest.raises(IndexError, match=r"index must be an int in \[0, 269\]"):
         clean_wave(val, 270)
@@ -111,8 +114,22 @@ def test_feature_panels_are_log_mel_and_mfcc_of_the_clips(val):
     np.testing.assert_array_equal(axes[1].images[0].get_array(), audio_lib.log_mel(noisy))
     np.testing.assert_array_equal(axes[2].images[0].get_array(), audio_lib.mfcc(clean)[1:])
     assert "(40, 101)" in axes[0].get_title()
+    assert axes[0].get_xlabel() == "time (s)" and axes[0].get_ylabel() == "mel band"
+    colour_bars = [ax for ax in axes[0].figure.axes if ax not in axes]
+    assert [bar.get_ylabel() for bar in colour_bars] == ["dB", "dB", ""]
     with pytest.raises(ValueError, match="same shape"):
         plot_audio_features(clean, noisy[:100])
+
+
+def test_band_normalisation_shows_the_training_statistics_and_a_normalised_clip(val):
+    normalizer = val.audio_normalizer
+    axes = plot_band_normalisation(normalizer, val.audio[0], val.audio_lengths[0])
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), normalizer.mean)
+    np.testing.assert_array_equal(axes[1].images[0].get_array(), val.audio[0].T)
+    assert axes[1].get_ylabel() == "mel band" and axes[1].get_xlabel() == "time (s)"
+    assert axes[1].figure.axes[-1].get_ylabel() == "std from the band's mean"
+    with pytest.raises(ValueError, match=r"expected frames \(F, 40\)"):
+        plot_band_normalisation(normalizer, val.audio[0].T)
 
 
 def _wav_header(player) -> tuple[int, int]:
@@ -120,11 +137,15 @@ def _wav_header(player) -> tuple[int, int]:
     return struct.unpack("<I", player.data[24:28])[0], (len(player.data) - 44) // 2
 
 
-def test_sample_audio_plays_the_heard_or_the_clean_clip_at_8_khz(val):
+def test_sample_audio_plays_the_heard_or_the_clean_clip_at_8_khz_and_says_how_long(val):
     heard, clean = sample_audio(val, 5), sample_audio("val", 5, "standard", clean=True)
-    assert _wav_header(heard) == (8000, len(val.waves[5]))
-    assert _wav_header(clean) == (8000, len(val.waves[5]))
+    size = len(clean_wave(val, 5))
+    assert _wav_header(heard) == (8000, 8000) and _wav_header(clean) == (8000, size)
     assert heard.data != clean.data
+    assert heard.label == "sample 5, what the model hears: 1.00 s = 8000 samples at 8000 Hz"
+    assert clean.label.endswith(f"{size / 8000:.2f} s = {size} samples at 8000 Hz")
+    page = clean._repr_html_()
+    assert "<audio" in page and f"{size} samples" in page
     with pytest.raises(ValueError, match="uses the preset 'standard', not 'hard'"):
         sample_audio(val, 5, "hard")
 
@@ -177,21 +198,30 @@ def test_names_a_number():
     assert not names_a_number("sevn") and not names_a_number("") and not names_a_number("x")
 
 
-def test_text_baseline_is_the_baselines_text_model(val, test_split):
-    ours = text_baseline_accuracy(val.clean_clues, val.labels, test_split.clean_clues,
-                                  test_split.labels)
-    assert ours == baseline_accuracies(val, test_split)["text"]
+def test_text_baseline_is_the_baselines_text_model(train, val):
+    ours = text_baseline_accuracy(train.clean_clues, train.labels, val.clean_clues, val.labels)
+    assert ours == baseline_accuracies(train, val)["text"]
     with pytest.raises(ValueError, match="one label per text"):
         text_baseline_accuracy(["a"], np.array([1, 2]), ["b"], np.array([1]))
+    with pytest.raises(ValueError, match="one label per text"):
+        text_baseline_accuracy(["a"], np.array([1]), ["b"], np.array([1, 2]))
     with pytest.raises(ValueError, match="every training text is empty"):
         text_baseline_accuracy(["", " "], np.array([1, 2]), ["b"], np.array([1]))
 
 
-def test_removing_digits_loses_the_answer(val, test_split):
-    results = compare_cleanings(val, test_split)
+def test_removing_digits_loses_the_answer_on_validation(train, val):
+    results = compare_cleanings(train, val)
     article, kit = results["article: all steps"], results["kit: keep digits, symbols"]
     assert article.named < kit.named and article.empty > kit.empty == 0
     assert article.accuracy < kit.accuracy
+    for result in results.values():
+        assert result.low < result.accuracy < result.high and result.correct.shape == (270,)
+        assert result.accuracy == result.correct.mean()
+    difference, low, high = paired_difference(kit, article)
+    assert difference == pytest.approx(kit.accuracy - article.accuracy) and 0 < low < high
+    lines = cleaning_results_table(results).splitlines()
+    assert lines[0].split()[-3:] == ["accuracy", "95%", "interval"]
+    assert lines[2].split()[-3] == f"{article.low:.2f}"
 
 
 def test_token_table_shows_pieces_ids_and_mask():
@@ -237,12 +267,15 @@ def test_batch_table_lists_every_key_with_shape_and_dtype(val):
 def test_show_sample_draws_the_model_inputs_and_describes_the_clue(val):
     view = show_sample(val, 7)
     np.testing.assert_array_equal(view.axes[1].images[0].get_array(), val.images[7])
-    np.testing.assert_array_equal(view.axes[3].images[0].get_array(), val.audio[7].T)
     assert view.digit == val.labels[7] and view.clue == val.clues[7].text
     assert view.cleaned == val.clean_clues[7]
     assert view.tokens[0] == "[CLS]" and view.tokens[-1] == "[SEP]"
     assert f"val sample 7: digit {val.labels[7]}, preset standard" in view.text
     assert "SNR -6 dB" in view.text and repr(view) == view.text
+    assert "in a 1.00 s window" in view.text
+    db = val.audio_normalizer.inverse_transform(val.audio[7]).T  # drawn in dB, colour bar
+    np.testing.assert_allclose(view.axes[3].images[0].get_array(), db, rtol=1e-6)
+    assert view.axes[3].figure.axes[-1].get_ylabel() == "dB"
     with pytest.raises(IndexError, match="index must be an int"):
         show_sample(val, -1)
 
@@ -259,3 +292,20 @@ def test_widget_redraws_the_chosen_sample_and_preset():
     np.testing.assert_array_equal(view.axes[1].images[0].get_array(), hard.images[12])
     assert "SNR -10 dB" in view.text
     assert isinstance(hard[12]["image"], torch.Tensor)
+
+
+def test_no_text_smaller_than_10_points_in_any_figure(val):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    show_sample(val, 0)
+    plot_audio_features(np.zeros(8000, np.float32), np.ones(8000, np.float32) * 0.1)
+    plot_band_normalisation(val.audio_normalizer, val.audio[0])
+    plot_image_pipeline({"a": np.eye(8)})
+    plot_waveforms({"a": np.zeros(80)})
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        width, height = figure.get_size_inches()
+        assert width <= 9 and height <= 3.5
+        sizes = [text.get_fontsize() for text in figure.findobj(Text) if text.get_text()]
+        assert min(sizes) >= 10, (number, min(sizes))

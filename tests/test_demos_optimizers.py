@@ -17,7 +17,6 @@ from mmkit.demos.optimizers import (
     final_words,
     hyperparams_for,
     lr_sweep,
-    mean_std,
     paths_for,
     plot_lr_sweep,
     plot_training_curves,
@@ -304,11 +303,6 @@ def test_try_it_4_rmsprop_on_the_saddle():
 
 
 # --------------------------------------------------------------------------- digits
-
-def test_mean_std_is_the_sample_spread():
-    assert mean_std([1.0, 2.0, 3.0]) == (2.0, 1.0)
-    assert mean_std([0.5]) == (0.5, 0.0)
-
 
 def test_compare_on_digits_same_start_seeds_and_table(small_split):
     runs = {"GD (full batch)": DIGITS_RUNS["GD (full batch)"], "Adam": DIGITS_RUNS["Adam"]}

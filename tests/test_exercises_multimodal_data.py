@@ -5,13 +5,13 @@ import pytest
 
 from mmkit.data import audio as audio_lib
 from mmkit.data import image as image_lib
+from mmkit.exercises._reference import multimodal_data_snr_db
 from mmkit.exercises.multimodal_data import (
     SNR_TARGETS,
     TONE,
     check_add_noise_at_snr,
     check_normalize_with_training_stats,
     check_pad_or_truncate,
-    measured_snr_db,
 )
 
 
@@ -41,11 +41,23 @@ def pad_with_concatenate(audio, length):
     return np.concatenate([audio, np.zeros(length - len(audio), dtype=audio.dtype)])
 
 
-def test_pad_solutions_and_the_kit_pass():
-    for answer in (pad_solution, pad_with_concatenate, audio_lib.pad_or_truncate):
+def test_pad_solutions_pass():
+    for answer in (pad_solution, pad_with_concatenate):
         feedback = check_pad_or_truncate(answer)
         assert feedback.ok, feedback.message
-    assert "zeros after a short clip" in check_pad_or_truncate(pad_solution).message
+    assert "Zeros after a short clip" in check_pad_or_truncate(pad_solution).message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (audio_lib.pad_or_truncate, "that is the kit's own `mmkit.data.audio.pad_or_truncate`"),
+    (lambda a, n: audio_lib.pad_or_truncate(a, n), "calls the kit's own `mmkit.data.audio."
+                                                   "pad_or_truncate`"),
+    (lambda a, n: image_lib.pad(a[None, None], n)[0, 0], "calls the kit's own "
+                                                         "`mmkit.data.image.pad`"),
+])
+def test_pad_the_kits_own_is_not_an_answer(answer, phrase):
+    feedback = check_pad_or_truncate(answer)
+    assert not feedback.ok and phrase in feedback.message, feedback.message
 
 
 def _front(audio, length):
@@ -79,6 +91,22 @@ def _padded_with_ones(audio, length):
     return out
 
 
+def _centred(audio, length):
+    out = np.zeros(length, audio.dtype)
+    if len(audio) >= length:
+        start = (len(audio) - length) // 2
+        return audio[start:start + length].copy()
+    start = (length - len(audio)) // 2
+    out[start:start + len(audio)] = audio
+    return out
+
+
+def _padded_with_edge(audio, length):
+    if len(audio) >= length:
+        return audio[:length].copy()
+    return np.pad(audio, (0, length - len(audio)), mode="edge")
+
+
 def _in_place(audio, length):
     audio[:] = 0
     return pad_solution(audio, length)
@@ -86,16 +114,18 @@ def _in_place(audio, length):
 
 @pytest.mark.parametrize("answer, phrase", [
     (_front, "you put the zeros before the clip"),
-    (lambda a, n: audio_lib.pad_or_truncate(a, n, center=True), "you centred the clip"),
+    (_centred, "you centred the clip"),
     (_keep_last, "you kept the last 4 samples; keep the first 4"),
     (_unchanged_when_longer, "you returned the clip unchanged (7 samples): when it is longer"),
     (lambda a, n: a.copy(), "you returned the clip unchanged (7 samples): when it is shorter"),
     (_off_by_one, "off by one"),
     (_float64, "the dtype is float64, not the clip's float32"),
     (lambda a, n: pad_solution(a, n).tolist(), "return a NumPy array, not a list"),
-    (_padded_with_ones, "pad with zeros (silence)"),
+    (_padded_with_ones, "pad with zeros (silence), not ones"),
+    (_padded_with_edge, "not copies of the last sample"),
     (_in_place, "changed the clip it was given"),
-    (lambda a, n: None, "returned None"),
+    (lambda a, n: None, "is None: did you forget to `return` it?"),
+    (lambda a, n: np.full(n, 0.5, np.float32), "values of your result for a clip of 7"),
 ])
 def test_pad_mistakes_are_named(answer, phrase):
     feedback = check_pad_or_truncate(answer)
@@ -117,13 +147,24 @@ def noise_roughly(audio, snr_db, rng):
                                                               / 10 ** (snr_db / 10))
 
 
-def test_noise_solutions_and_the_kit_pass():
+def test_noise_solutions_pass():
     feedback = check_add_noise_at_snr(noise_solution)
     assert feedback.ok and "-6.00 dB for -6" in feedback.message, feedback.message
     assert "Only about right" not in feedback.message
-    assert check_add_noise_at_snr(audio_lib.add_noise).ok
     rough = check_add_noise_at_snr(noise_roughly)
     assert rough.ok and "Only about right" in rough.message, rough.message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (audio_lib.add_noise, "that is the kit's own `mmkit.data.audio.add_noise`"),
+    (lambda a, s, rng: audio_lib.add_noise(a, s, rng), "calls the kit's own "
+                                                       "`mmkit.data.audio.add_noise`"),
+    (lambda a, s, rng: audio_lib.pad_and_add_noise(a, len(a), s, rng),
+     "calls the kit's own `mmkit.data.audio.pad_and_add_noise`"),
+])
+def test_noise_the_kits_own_is_not_an_answer(answer, phrase):
+    feedback = check_add_noise_at_snr(answer)
+    assert not feedback.ok and phrase in feedback.message, feedback.message
 
 
 def _noise_scaled(scale):
@@ -143,7 +184,7 @@ def _noise_scaled(scale):
     (lambda p, s, a: p / 10 ** (s / 10), "instead of its square root"),
     (lambda p, s, a: np.abs(a).max() / 10 ** (s / 20), "measured the signal by its peak"),
     (lambda p, s, a: np.sqrt(np.sqrt(p) / 10 ** (s / 10)), "measured the signal by its RMS"),
-    (lambda p, s, a: 0.1, "expected -6 dB"),
+    (lambda p, s, a: 0.1, "expected -6, 10 dB"),
 ])
 def test_snr_mistakes_are_named(scale, phrase):
     feedback = check_add_noise_at_snr(_noise_scaled(scale))
@@ -171,9 +212,9 @@ def test_other_noise_mistakes_are_named(answer, phrase):
     assert phrase in feedback.message, feedback.message
 
 
-def test_the_measured_snr_is_the_definition():
+def test_the_reference_snr_is_the_definition():
     noisy = audio_lib.add_noise(TONE, SNR_TARGETS[0], rng=0)
-    assert measured_snr_db(TONE, noisy) == pytest.approx(SNR_TARGETS[0], abs=1e-6)
+    assert multimodal_data_snr_db(TONE, noisy) == pytest.approx(SNR_TARGETS[0], abs=1e-6)
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -182,14 +223,32 @@ def normalise_solution(train_images, images):
     return (images - train_images.mean()) / train_images.std()
 
 
-def test_normalise_solution_and_the_kit_pass():
-    def kit(train_images, images):
-        return image_lib.ImageNormalizer().fit(train_images).transform(images)
+def test_normalise_solution_passes():
+    feedback = check_normalize_with_training_stats(normalise_solution)
+    assert feedback.ok and "ImageNormalizer" in feedback.message, feedback.message
+    in_float64 = check_normalize_with_training_stats(
+        lambda t, x: (x.astype(float) - t.astype(float).mean()) / t.astype(float).std())
+    assert in_float64.ok, in_float64.message
 
-    for answer in (normalise_solution, kit):
-        feedback = check_normalize_with_training_stats(answer)
-        assert feedback.ok, feedback.message
-    assert "ImageNormalizer" in check_normalize_with_training_stats(kit).message
+
+def _kit_normalise(train_images, images):
+    return image_lib.ImageNormalizer().fit(train_images).transform(images)
+
+
+def _kit_log_mel_normalise(train_images, images):
+    normalizer = audio_lib.LogMelNormalizer().fit(train_images.reshape(1, -1, 1))
+    return normalizer.transform(images[..., None])[..., 0]
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (image_lib.ImageNormalizer().fit(np.ones((1, 2, 2))).transform,
+     "that is the kit's own `mmkit.data.image.ImageNormalizer.transform`"),
+    (_kit_normalise, "calls the kit's own `mmkit.data.image.ImageNormalizer.__init__`"),
+    (_kit_log_mel_normalise, "calls the kit's own `mmkit.data.audio.LogMelNormalizer"),
+])
+def test_normalise_the_kits_own_is_not_an_answer(answer, phrase):
+    feedback = check_normalize_with_training_stats(answer)
+    assert not feedback.ok and phrase in feedback.message, feedback.message
 
 
 def _in_place_normalise(train_images, images):
@@ -213,7 +272,8 @@ def _in_place_normalise(train_images, images):
     (lambda t, x: (t - t.mean()) / t.std(), "as many as the training split"),
     (lambda t, x: -(x - t.mean()) / t.std(), "opposite sign"),
     (_in_place_normalise, "changed its input arrays in place"),
-    (lambda t, x: None, "returned None"),
+    (lambda t, x: None, "is None: did you forget"),
+    (lambda t, x: (x - t.mean()) / t.std() + 0.1, "values of your result differ"),
 ])
 def test_normalise_mistakes_are_named(answer, phrase):
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,9 +10,23 @@ given seed: noise and occlusion on the images, noise at a signal-to-noise
 ratio on the audio, and clues drawn at lower levels of information. Each
 modality can also be dropped (missing) or left clean with a probability, for
 the notebooks on fusion and on missing data.
+
+Every split is normalised with statistics of the *training* split as the model
+sees it (degraded by the same preset, seed and `corrupt`): the 28×28 images with
+one mean and standard deviation over all training pixels (`image.ImageNormalizer`),
+the log-mel frames per mel band (`audio.LogMelNormalizer`). The clip's noise covers
+the whole one-second window (`audio.pad_and_add_noise`), so the padding after a word
+is not silent and does not give away its length; `audio_length`, which says how many
+frames hold the clip (for packing sequences), does: a classifier on it alone beats
+chance (notebook 10, section 3).
+
+What the data cannot promise: the images are scikit-learn's digits, written by 13
+people with no writer ids, so the image part of a split is not writer-independent
+(the voices are: no voice is in two splits).
 """
 
 import csv
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -62,8 +76,8 @@ class Preset:
 PRESETS = {
     "easy": Preset("easy", image_noise=0.1, image_occlusion=0, snr_db=20.0,
                    clue_levels={"exact": 0.4, "arithmetic": 0.3, "partial": 0.2, "none": 0.1}),
-    # standard: each modality alone reaches roughly 50–80% with a linear baseline
-    # (benchmarks/results/mmdigits_calibration.md), all three together clearly more
+    # standard: each modality alone reaches roughly 50–80% with a linear baseline on the
+    # validation split (benchmarks/results/mmdigits_calibration.md), all three clearly more
     "standard": Preset("standard", image_noise=0.4, image_occlusion=3, snr_db=-6.0,
                        clue_levels={"exact": 0.5, "arithmetic": 0.1, "partial": 0.25,
                                     "none": 0.15}, typo_rate=0.03),
@@ -91,6 +105,21 @@ def read_clips(folder: Path | None = None) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@functools.lru_cache(maxsize=4096)
+def _clean_clip(path: Path) -> np.ndarray:
+    """A clip file read at 8 kHz and peak-normalised: (T,) float32, read-only, cached (the
+    files never change, and every split and preset starts from them)."""
+    wave = audio_lib.normalize_peak(audio_lib.load_audio(path))
+    wave.flags.writeable = False
+    return wave
+
+
+#: Training-split normalisers already fitted, by (folder, preset, seed, corrupt): building a
+#: validation or test split reuses the ones its training split was (or would be) given.
+_TRAINING_NORMALIZERS: dict[tuple, tuple[image_lib.ImageNormalizer,
+                                         audio_lib.LogMelNormalizer]] = {}
+
+
 def _sample_rng(seed: int, sample: int, stream: int) -> np.random.Generator:
     """An independent generator per (seed, sample, what for): loading order never matters."""
     return np.random.default_rng([seed, sample, stream])
@@ -113,6 +142,14 @@ class MMDigits(Dataset):
     missing: probability per modality that it is absent from a sample (its
     tensors are zeros and `present` says so); corrupt: probability per
     modality that the preset's degradation applies (default 1: always).
+
+    Attributes (N samples): `labels` (N,); `clues`, `clean_clues` (N strings);
+    `images_8x8` (N, 8, 8) degraded, in [0, 1]; `images` (N, 28, 28) resized and
+    normalised; `waves` (N, 8000) float32, the one-second window the model hears (noise
+    over all of it); `audio` (N, 101, 40) log-mel frames, normalised per band;
+    `audio_lengths` (N,) frames that hold the clip; `image_normalizer` and
+    `audio_normalizer`, fitted on the training split under the same preset, seed and
+    `corrupt` (the same objects for every split).
     """
 
     def __init__(self, split: str = "train", preset: str | Preset = "standard", seed: int = 0,
@@ -127,8 +164,13 @@ class MMDigits(Dataset):
         self.rows = [row for row in rows if row["split"] == split]
         self.labels = np.array([row["digit"] for row in self.rows], dtype=np.int64)
         self.clues = [self._clue(row) for row in self.rows]
-        self._prepare_images(rows)
-        self._prepare_audio()
+        self.images_8x8 = self._degraded_images(self.rows)
+        self.waves, log_mels, self.audio_lengths = self._degraded_audio(self.rows)
+        own = (self.images_8x8, log_mels, self.audio_lengths) if split == "train" else None
+        self.image_normalizer, self.audio_normalizer = self._training_normalizers(rows, own)
+        self.images = self.image_normalizer.transform(image_lib.resize(self.images_8x8,
+                                                                       IMAGE_SIZE))
+        self.audio = self.audio_normalizer.transform(log_mels)
         self._prepare_text()
         self.present = self._presence()
 
@@ -143,40 +185,55 @@ class MMDigits(Dataset):
         level = rng.choice(list(levels), p=list(levels.values()))
         return make_clue(row["digit"], str(level), rng, typo_rate=self.preset.typo_rate)
 
-    def _prepare_images(self, all_rows: list[dict]) -> None:
-        images, _ = image_lib.load_digit_images([row["image"] for row in self.rows])
-        degraded = []
-        for row, picture in zip(self.rows, images, strict=True):
+    def _degraded_images(self, rows: list[dict]) -> np.ndarray:
+        """The rows' 8×8 scans with the preset's occlusion and noise: (N, 8, 8) float32."""
+        images, _ = image_lib.load_digit_images([row["image"] for row in rows])
+        degraded = [np.zeros((0, 8, 8), dtype=np.float32)]
+        for row, picture in zip(rows, images, strict=True):
             picture = picture[None]
             if self._degrade("image", row):
                 rng = _sample_rng(self.seed, row["sample"], 1)
                 if self.preset.image_occlusion:
                     picture = image_lib.occlude(picture, self.preset.image_occlusion, rng)
                 picture = np.clip(image_lib.add_noise(picture, self.preset.image_noise, rng), 0, 1)
-            degraded.append(picture[0])
-        self.images_8x8 = np.stack(degraded).astype(np.float32)
-        # normalise with the training split's clean statistics, whatever split this is
-        train, _ = image_lib.load_digit_images([r["image"] for r in all_rows
-                                                if r["split"] == "train"])
-        normalizer = image_lib.ImageNormalizer().fit(image_lib.resize(train, IMAGE_SIZE))
-        self.images = normalizer.transform(image_lib.resize(self.images_8x8, IMAGE_SIZE))
+            degraded.append(picture)
+        return np.concatenate(degraded).astype(np.float32)
 
-    def _prepare_audio(self) -> None:
+    def _degraded_audio(self, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows' clips in a one-second window with the preset's noise over all of it →
+        (windows (N, 8000) float32, log-mel frames in dB (N, 101, 40), lengths (N,) int64)."""
         length = int(AUDIO_SECONDS * audio_lib.SAMPLE_RATE)
-        features, lengths, waves = [], [], []
-        for row in self.rows:
-            wave = audio_lib.load_audio(self.folder / row["clip"])
-            wave = audio_lib.normalize_peak(wave)
+        windows = np.zeros((len(rows), length), dtype=np.float32)
+        lengths = np.zeros(len(rows), dtype=np.int64)
+        for i, row in enumerate(rows):
+            clip = _clean_clip(self.folder / row["clip"])
             if self.preset.snr_db is not None and self._degrade("audio", row):
-                wave = audio_lib.add_noise(wave, self.preset.snr_db,
-                                           _sample_rng(self.seed, row["sample"], 2))
-            waves.append(wave)
-            frames = audio_lib.log_mel(audio_lib.pad_or_truncate(wave, length)).T
-            lengths.append(min(audio_lib.n_frames(len(wave)), len(frames)))
-            features.append(frames)
-        self.waves = waves
-        self.audio = np.stack(features).astype(np.float32)
-        self.audio_lengths = np.array(lengths, dtype=np.int64)
+                windows[i] = audio_lib.pad_and_add_noise(
+                    clip, length, self.preset.snr_db, _sample_rng(self.seed, row["sample"], 2))
+            else:  # clean: the padding stays silent
+                windows[i] = audio_lib.pad_or_truncate(clip, length)
+            lengths[i] = min(audio_lib.n_frames(len(clip)), audio_lib.n_frames(length))
+        frames = audio_lib.log_mel_batch(windows).transpose(0, 2, 1)  # (N, F, M): time first
+        return windows, np.ascontiguousarray(frames), lengths
+
+    def _training_normalizers(self, all_rows: list[dict], own: tuple | None
+                              ) -> tuple[image_lib.ImageNormalizer, audio_lib.LogMelNormalizer]:
+        """The normalisers fitted on the training split as degraded here (same preset, seed,
+        corrupt): the pixels of its 28×28 images; each mel band over its clips' frames (the
+        first `audio_length` of each, the frames a sequence model reads). Computed once per
+        (folder, preset, seed, corrupt); `own`: the training split's features, if this is it."""
+        key = (str(self.folder), repr(self.preset), self.seed,
+               tuple(sorted(self.corrupt.items())))
+        if key not in _TRAINING_NORMALIZERS:
+            if own is None:
+                train_rows = [row for row in all_rows if row["split"] == "train"]
+                _, log_mels, lengths = self._degraded_audio(train_rows)
+                own = (self._degraded_images(train_rows), log_mels, lengths)
+            images, log_mels, lengths = own
+            _TRAINING_NORMALIZERS[key] = (
+                image_lib.ImageNormalizer().fit(image_lib.resize(images, IMAGE_SIZE)),
+                audio_lib.LogMelNormalizer().fit(log_mels, lengths))
+        return _TRAINING_NORMALIZERS[key]
 
     def _prepare_text(self) -> None:
         # lower-case and drop stop words; keep digits and symbols: "3 + 4" is the answer here
@@ -205,8 +262,13 @@ class MMDigits(Dataset):
 
         text_ids, text_mask (16,) int64      BERT WordPiece ids and attention mask
         word_ids (16,) int64, word_mask (16,) bool   the word vocabulary's encoding
-        image (1, 28, 28) float32            normalised with training statistics
-        audio (101, 40) float32              log-mel frames (1 s, padded), audio_length int64
+        image (1, 28, 28) float32            normalised with the (degraded) training
+                                             images' mean and std
+        audio (101, 40) float32              log-mel frames of the 1 s window, each band
+                                             normalised with training statistics;
+                                             audio_length int64: frames holding the clip
+        An absent modality (`present` False) is all zeros: for image and audio, the
+        training mean once normalised.
         label int64, present (3,) bool       which of text, image, audio are there
         """
         present = self.present[i]

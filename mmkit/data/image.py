@@ -90,7 +90,9 @@ class ImageNormalizer:
     pair per channel); `transform` applies them to any split. Fitting on the validation or
     test images, or on all images, would let those splits leak into preprocessing: the
     model would be evaluated with knowledge of the very data it is tested on, and the
-    score would no longer predict how it does on new images.
+    score would no longer predict how it does on new images. Fit it on the images the
+    model is trained on, as it sees them: `MMDigits` fits it on the *degraded* training
+    images (noise and occlusion change the mean and spread of the pixels).
     """
 
     def __init__(self, eps: float = 1e-8) -> None:
@@ -130,7 +132,11 @@ class ImageNormalizer:
 def pad(images: np.ndarray, width: int, value: float = 0.0) -> np.ndarray:
     """Add a border of `width` pixels of `value`: (N, H, W) → (N, H + 2·width, W + 2·width).
 
-    The dtype is kept (float32 stays float32).
+    The dtype is kept (float32 stays float32). `value` is in the images' own units: for
+    raw images in [0, 1], 0 is blank paper (no ink); after normalisation, blank is
+    (0 − mean) / std, and 0 is the training images' *mean* pixel, a mid grey. A
+    convolution that pads its input with zeros (PyTorch's `Conv2d(padding=...)`) therefore
+    frames a normalised image in that grey, not in blank paper.
     """
     array = _images(images, "pad")
     width = _count(width, "width", "pad")

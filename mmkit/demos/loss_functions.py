@@ -275,9 +275,10 @@ def plot_training_curves(histories: dict[str, list[History]], level: float | Non
         seeds = f" ({len(runs)} seeds)" if len(runs) > 1 else ""
         for ax, curves in ((axes[0], [run.train_loss for run in runs]),
                            (axes[1], [run.val_accuracy for run in runs])):
-            mean, std = np.mean(curves, axis=0), np.std(curves, axis=0)
+            mean = np.mean(curves, axis=0)
             ax.plot(epochs, mean, color=color, label=name + seeds)
-            if len(runs) > 1:
+            if len(runs) > 1:  # the band: ± one sample std over the seeds, as mmkit.metrics
+                std = np.std(curves, axis=0, ddof=1)
                 ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.2,
                                 lw=0)
     axes[0].set_yscale("log")

@@ -8,6 +8,7 @@ The preprocessing itself lives in `mmkit.data` (`audio`, `image`, `text`,
     split_table, shared_items   the splits' sizes, and what two splits have in common
     plot_waveforms              a clip through trim → normalise → pad → noise
     plot_audio_features         log-mel spectrograms and MFCCs, clean and noisy
+    plot_band_normalisation     the training statistics of each mel band, and a clip after
     plot_image_pipeline         8×8 → 28×28 → normalised → padded
     plot_corruptions            the same digits under each preset, shifted, low-rank
     clue_examples, cleaning_table, token_table     a clue from sentence to ids
@@ -17,10 +18,12 @@ The preprocessing itself lives in `mmkit.data` (`audio`, `image`, `text`,
     show_sample, sample_audio, sample_widget       one sample seen and heard, any preset
 
 Shapes: N samples, T audio samples (8,000 per second), F log-mel frames (101 for
-one second), M = 40 mel bands, L = 16 token positions.
+one second), M = 40 mel bands, L = 16 token positions. Every choice shown here reads the
+validation split; the notebook's final evaluation passes the test split in itself.
 """
 
 import functools
+import html
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,10 +38,11 @@ from IPython.display import Audio, display
 from mmkit.data import audio as audio_lib
 from mmkit.data import image as image_lib
 from mmkit.data import text as text_lib
-from mmkit.data.baselines import text_baseline_accuracy
+from mmkit.data.baselines import text_baseline_predictions
 from mmkit.data.dataset import PRESETS, SPLITS, MMDigits, read_clips
 from mmkit.data.language import LEVELS, WORDS, Clue, make_clue
-from mmkit.demos.plotting import plot_digit_grid
+from mmkit.demos.plotting import plot_digit_grid, show_image
+from mmkit.metrics import bootstrap_interval
 from mmkit.paths import REPO_ROOT
 from mmkit.validate import check_count, lookup
 
@@ -51,8 +55,10 @@ BASELINE_COLUMNS = ("text", "image", "audio", "all three")
 def load_split(split: str = "val", preset: str = "standard", seed: int = 0) -> MMDigits:
     """`MMDigits(split, preset, seed)`, built on the first call and cached afterwards.
 
-    Building computes every clip's log-mel features (about 1 s for val or test, 5–9 s for
-    train), so the notebook and the widget share one copy per (split, preset, seed).
+    Building reads the clips (once per session), mixes in the noise and computes every
+    clip's log-mel features, and fits the normalisers on the training split (once per
+    preset and seed): about a second; the notebook and the widget share one copy per
+    (split, preset, seed).
     """
     return MMDigits(lookup(split, SPLITS, "split"), lookup(preset, PRESETS, "preset"), seed)
 
@@ -104,7 +110,8 @@ def split_table(samples: Sequence[Mapping]) -> str:
 def clean_wave(data: MMDigits, index: int) -> np.ndarray:
     """Sample `index`'s clip as the data set loads it before adding noise: (T,) float32.
 
-    The file, read at 8 kHz and peak-normalised (`normalize_peak`), as `MMDigits` does.
+    The file, read at 8 kHz and peak-normalised (`normalize_peak`), as `MMDigits` does;
+    not padded (`data.waves[index]` is the padded, noisy one-second window).
     """
     row = data.rows[_check_index(data, index)]
     return audio_lib.normalize_peak(audio_lib.load_audio(data.folder / row["clip"]))
@@ -134,7 +141,7 @@ def plot_waveforms(steps: Mapping[str, np.ndarray], sample_rate: int = SAMPLE_RA
     for ax, (title, wave) in zip(axes, steps.items(), strict=False):
         wave = np.asarray(wave)
         ax.plot(np.arange(len(wave)) / sample_rate, wave, lw=0.5, color="tab:blue")
-        ax.set_title(f"{title}: {len(wave)} samples", fontsize=9)
+        ax.set_title(f"{title}: {len(wave)} samples")
         ax.set_xlim(0, longest)
     for ax in axes[len(steps):]:
         ax.axis("off")
@@ -162,29 +169,82 @@ def plot_audio_features(clean: np.ndarray, noisy: np.ndarray, sample_rate: int =
     high = max(clean_mel.max(), noisy_mel.max())
     coefficients = audio_lib.mfcc(clean)[1:]
     largest = float(np.abs(coefficients).max())
-    panels = [(clean_mel, "log-mel, clean", "mel band", 0, (low, high), "magma"),
-              (noisy_mel, "log-mel, noisy", None, 0, (low, high), "magma"),
-              (coefficients, "MFCC 1–12, clean", "coefficient", 1, (-largest, largest),
-               "coolwarm")]
-    for ax, (image, title, ylabel, first, (vmin, vmax), cmap) in zip(axes, panels,
-                                                                      strict=True):
+    panels = [(clean_mel, "log-mel, clean", "mel band", 0, (low, high), "magma", "dB"),
+              (noisy_mel, "log-mel, noisy", "mel band", 0, (low, high), "magma", "dB"),
+              (coefficients, "MFCC 1–12", "coefficient", 1, (-largest, largest),
+               "coolwarm", None)]
+    for ax, (image, title, ylabel, first, (vmin, vmax), cmap, unit) in zip(axes, panels,
+                                                                            strict=True):
         shown = ax.imshow(image, origin="lower", aspect="auto", vmin=vmin, vmax=vmax,
                           extent=(0, seconds, first - 0.5, first + image.shape[0] - 0.5),
                           interpolation="nearest", cmap=cmap)
         ax.set(title=f"{title} {image.shape}", xlabel="time (s)", ylabel=ylabel)
-        ax.title.set_fontsize(9)
         ax.grid(False)
-        ax.figure.colorbar(shown, ax=ax, pad=0.02, label="dB" if "mel" in title else None)
+        ax.figure.colorbar(shown, ax=ax, pad=0.02, label=unit)
     return np.asarray(axes)
 
 
+def plot_band_normalisation(normalizer: audio_lib.LogMelNormalizer, frames: np.ndarray,
+                            length: int | None = None, axes: np.ndarray | None = None
+                            ) -> np.ndarray:
+    """Left: each mel band's training mean ± one standard deviation (dB), the statistics of
+    `normalizer`. Right: one clip's normalised frames (F, M), as the model gets them, with
+    a colour bar in standard deviations; a dashed line where the clip's `length` frames end.
+    Returns the 2 Axes."""
+    if normalizer.mean is None:
+        raise ValueError("plot_band_normalisation: the normalizer is not fitted yet")
+    frames = np.asarray(frames)
+    if frames.ndim != 2 or frames.shape[1] != len(normalizer.mean):
+        raise ValueError(f"plot_band_normalisation: expected frames (F, "
+                         f"{len(normalizer.mean)}), got {frames.shape}")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 2.8), gridspec_kw={"width_ratios": [1, 1.4]})
+    bands = np.arange(len(normalizer.mean))
+    axes[0].fill_between(bands, normalizer.mean - normalizer.std,
+                         normalizer.mean + normalizer.std, color="tab:blue", alpha=0.3)
+    axes[0].plot(bands, normalizer.mean, color="tab:blue")
+    axes[0].set(xlabel="mel band", ylabel="dB", title="training mean ± 1 std, per band")
+    frame_s = audio_lib.HOP / SAMPLE_RATE
+    shown = axes[1].imshow(frames.T, origin="lower", aspect="auto", cmap="magma",
+                           interpolation="nearest",
+                           extent=(0, frames.shape[0] * frame_s, -0.5, frames.shape[1] - 0.5))
+    if length is not None:
+        axes[1].axvline(length * frame_s, color="cyan", ls="--", lw=1)
+    axes[1].set(xlabel="time (s)", ylabel="mel band", title="a clip, normalised per band")
+    axes[1].grid(False)
+    axes[1].figure.colorbar(shown, ax=axes[1], pad=0.02, label="std from the band's mean")
+    return np.asarray(axes)
+
+
+class ClipPlayer(Audio):
+    """IPython's audio player with a line beside it that states the clip's length.
+
+    Browsers round a sub-second clip's duration down ("0:00 / 0:00" in Chromium), so the
+    player alone does not say how long the sound is; `label` does. `.data` holds the WAV
+    bytes, `.label` the text, `.seconds` and `.samples` the length.
+    """
+
+    def __init__(self, wave: np.ndarray, label: str, rate: int = SAMPLE_RATE) -> None:
+        wave = np.asarray(wave, dtype=np.float32)
+        super().__init__(wave, rate=rate)
+        self.samples, self.seconds = len(wave), len(wave) / rate
+        self.label = f"{label}: {self.seconds:.2f} s = {self.samples} samples at {rate} Hz"
+
+    def _repr_html_(self) -> str:
+        return ('<div style="display:flex;align-items:center;gap:1em">'
+                f"{super()._repr_html_()}<span>{html.escape(self.label)}</span></div>")
+
+
 def sample_audio(data: "MMDigits | str" = "val", index: int = 0, preset: str | None = None,
-                 clean: bool = False) -> Audio:
-    """An audio player for sample `index`: what the model hears (with the preset's noise),
-    or the clip before the noise (`clean=True`). 8 kHz; the player rescales to its peak."""
+                 clean: bool = False) -> ClipPlayer:
+    """An audio player for sample `index`, its length written beside it: what the model
+    hears (the one-second window with the preset's noise), or the clip before the noise
+    (`clean=True`, unpadded). 8 kHz; the player rescales to its peak."""
     data = _dataset(data, preset)
-    wave = clean_wave(data, index) if clean else data.waves[_check_index(data, index)]
-    return Audio(np.asarray(wave, dtype=np.float32), rate=SAMPLE_RATE)
+    index = _check_index(data, index)
+    if clean:
+        return ClipPlayer(clean_wave(data, index), f"sample {index}, clean clip")
+    return ClipPlayer(data.waves[index], f"sample {index}, what the model hears")
 
 
 # ------------------------------------------------------------------------- images
@@ -205,11 +265,9 @@ def plot_image_pipeline(stages: Mapping[str, np.ndarray], axes: np.ndarray | Non
         if image.ndim != 2:
             raise ValueError(f"plot_image_pipeline: stage {title!r} must be one image (H, W), "
                              f"got shape {image.shape}")
-        shown = ax.imshow(image, cmap="gray_r", interpolation="nearest")
+        shown = show_image(ax, image)
         ax.set_title(f"{title}\n{image.shape[0]}×{image.shape[1]}, "
-                     f"{image.min():.2f} to {image.max():.2f}", fontsize=9)
-        ax.set(xticks=[], yticks=[])
-        ax.grid(False)
+                     f"{image.min():.2f} to {image.max():.2f}")
         ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.03)
     return axes
 
@@ -303,44 +361,61 @@ CLEANINGS: dict[str, Callable[[str], str]] = {
 
 @dataclass(frozen=True)
 class CleaningResult:
-    """What one way of cleaning leaves of the test split's clues.
+    """What one way of cleaning leaves of a held-out split's clues (the validation split,
+    to choose a cleaning).
 
     named: fraction of the informative clues (exact or arithmetic: one candidate) that
     still name a number; empty: fraction of all clues cleaned to nothing; accuracy: the
-    text baseline's test accuracy, trained on the training split cleaned the same way.
+    text baseline's accuracy on the split, trained on the training split cleaned the same
+    way; low, high: its 95% bootstrap interval over the split's samples; correct (M,): 1
+    where the baseline is right, 0 where wrong (for paired comparisons).
     """
 
     named: float
     empty: float
     accuracy: float
+    low: float
+    high: float
+    correct: np.ndarray
 
 
-def compare_cleanings(train: MMDigits, test: MMDigits,
+def compare_cleanings(train: MMDigits, held_out: MMDigits,
                       cleanings: Mapping[str, Callable[[str], str]] | None = None
                       ) -> dict[str, CleaningResult]:
     """Each cleaning (default `CLEANINGS`) applied to both splits' raw clues → its result."""
     results = {}
-    informative = [clue for clue in test.clues if len(clue.candidates) == 1]
+    informative = [clue for clue in held_out.clues if len(clue.candidates) == 1]
     for name, clean in (cleanings or CLEANINGS).items():
-        test_texts = [clean(clue.text) for clue in test.clues]
+        texts = [clean(clue.text) for clue in held_out.clues]
+        predicted = text_baseline_predictions([clean(clue.text) for clue in train.clues],
+                                              train.labels, texts)
+        correct = (predicted == held_out.labels).astype(float)
         results[name] = CleaningResult(
             named=float(np.mean([names_a_number(clean(clue.text)) for clue in informative])),
-            empty=float(np.mean([not text.strip() for text in test_texts])),
-            accuracy=text_baseline_accuracy([clean(clue.text) for clue in train.clues],
-                                            train.labels, test_texts, test.labels))
+            empty=float(np.mean([not text.strip() for text in texts])),
+            accuracy=float(correct.mean()), correct=correct,
+            **dict(zip(("low", "high"), bootstrap_interval(correct), strict=True)))
     return results
 
 
 def cleaning_results_table(results: Mapping[str, CleaningResult]) -> str:
     """The results of `compare_cleanings` as an aligned text table: fractions as %, the
-    accuracy (a learned number, which may differ in the last digits across CPUs) to 2 places."""
+    accuracy (a learned number, which may differ in the last digits across CPUs) and its
+    95% bootstrap interval to 2 places."""
     width = max(len(name) for name in results)
     lines = [f"{'cleaning':<{width}}  {'still name a number':>19}  {'empty':>6}  "
-             f"{'text accuracy':>13}"]
+             f"{'accuracy':>8}  {'95% interval':>12}"]
     for name, result in results.items():
         lines.append(f"{name:<{width}}  {result.named:>19.1%}  {result.empty:>6.1%}  "
-                     f"{result.accuracy:>13.2f}")
+                     f"{result.accuracy:>8.2f}  {result.low:>5.2f} – {result.high:.2f}")
     return "\n".join(lines)
+
+
+def paired_difference(a: CleaningResult, b: CleaningResult) -> tuple[float, float, float]:
+    """accuracy(a) − accuracy(b) on the same samples, and its 95% paired bootstrap interval:
+    (difference, low, high). An interval that contains 0 is a difference within the noise."""
+    difference = a.correct - b.correct
+    return (float(difference.mean()), *bootstrap_interval(difference))
 
 
 def token_table(text: str, max_length: int = 16) -> str:
@@ -368,7 +443,7 @@ def token_table(text: str, max_length: int = 16) -> str:
 def read_calibration(path: Path | None = None) -> dict[str, dict[str, float]]:
     """The committed calibration table (benchmarks/results/mmdigits_calibration.md).
 
-    Returns preset → {"text", "image", "audio", "all three"} → test accuracy.
+    Returns preset → {"text", "image", "audio", "all three"} → validation accuracy.
     """
     path = Path(path or CALIBRATION)
     if not path.is_file():
@@ -408,7 +483,7 @@ BATCH_KEYS = {
     "word_ids": "the same clue in the small word vocabulary",
     "word_mask": "True on real words",
     "image": "28×28, normalised with training statistics",
-    "audio": "log-mel frames (time × 40 bands), cut to the longest clip",
+    "audio": "log-mel frames (time × 40 bands, normalised per band), cut to the longest",
     "audio_length": "real frames per clip (the rest is padding)",
     "label": "the digit, 0–9",
     "present": "which of text, image, audio are there",
@@ -476,40 +551,39 @@ def show_sample(data: "MMDigits | str" = "val", index: int = 0, preset: str | No
     data: an `MMDigits`, or a split name loaded (cached) under `preset` (default
     "standard"). Panels: the clean 8×8 scan; the model's 28×28 input (degraded by the
     preset, normalised); the waveform (grey: before the noise; blue: what the model hears)
-    over one second; the model's log-mel input (40 bands × 101 frames; the dashed line
-    ends the clip, the rest is padding). Returns a `SampleView` whose `text` holds the
-    clue raw, cleaned, as BERT tokens and as vocabulary words.
+    over one second; its log-mel spectrogram in dB (40 bands × 101 frames, before the
+    per-band normalisation; the dashed line ends the clip, the rest is the noisy padding).
+    Returns a `SampleView` whose `text` holds the clue raw, cleaned, as BERT tokens and as
+    vocabulary words.
     """
     data = _dataset(data, preset)
     index = _check_index(data, index)
     row = data.rows[index]
     if axes is None:
-        _, axes = plt.subplots(1, 4, figsize=(9, 2.6),
-                               gridspec_kw={"width_ratios": [1, 1, 1.7, 1.7]})
+        _, axes = plt.subplots(1, 4, figsize=(9, 2.8),
+                               gridspec_kw={"width_ratios": [1, 1, 1.6, 1.9]})
     axes = np.asarray(axes).ravel()
     scan, _ = image_lib.load_digit_images([row["image"]])
-    for ax, image, title in ((axes[0], scan[0], "8×8 scan, clean"),
-                             (axes[1], data.images[index], "model input 28×28")):
-        ax.imshow(image, cmap="gray_r", interpolation="nearest")
-        ax.set(xticks=[], yticks=[], title=title)
-        ax.title.set_fontsize(9)
-        ax.grid(False)
+    for ax, image, title in ((axes[0], scan[0], "8×8 scan"),
+                             (axes[1], data.images[index], "model input")):
+        show_image(ax, image)
+        ax.set_title(title)
     clean, heard = clean_wave(data, index), data.waves[index]
-    seconds = np.arange(len(heard)) / SAMPLE_RATE
-    axes[2].plot(seconds, heard, lw=0.4, color="tab:blue", label="heard")
-    axes[2].plot(seconds, clean, lw=0.4, color="0.25", label="clean")
-    axes[2].set(xlim=(0, 1), xlabel="time (s)", title="waveform (grey: before the noise)")
-    axes[2].title.set_fontsize(9)
-    frames, frame_s = data.audio[index].T, audio_lib.HOP / SAMPLE_RATE
-    axes[3].imshow(frames, origin="lower", aspect="auto", cmap="magma", interpolation="nearest",
-                   extent=(0, frames.shape[1] * frame_s, -0.5, frames.shape[0] - 0.5))
+    axes[2].plot(np.arange(len(heard)) / SAMPLE_RATE, heard, lw=0.4, color="tab:blue")
+    axes[2].plot(np.arange(len(clean)) / SAMPLE_RATE, clean, lw=0.4, color="0.25")
+    axes[2].set(xlim=(0, len(heard) / SAMPLE_RATE), xlabel="time (s)", title="waveform")
+    db = data.audio_normalizer.inverse_transform(data.audio[index]).T  # (M, F) in dB
+    frame_s = audio_lib.HOP / SAMPLE_RATE
+    shown = axes[3].imshow(db, origin="lower", aspect="auto", cmap="magma",
+                           interpolation="nearest",
+                           extent=(0, db.shape[1] * frame_s, -0.5, db.shape[0] - 0.5))
     axes[3].axvline(data.audio_lengths[index] * frame_s, color="cyan", ls="--", lw=1)
-    axes[3].set(xlabel="time (s)", ylabel="mel band", title="model input: log-mel")
-    axes[3].title.set_fontsize(9)
+    axes[3].set(xlabel="time (s)", ylabel="mel band", title="log-mel")
     axes[3].grid(False)
+    axes[3].figure.colorbar(shown, ax=axes[3], pad=0.02, label="dB")
     name = data.preset.name
     axes[0].figure.suptitle(f"{data.split} sample {index}: digit {data.labels[index]}, "
-                            f"preset {name}", fontsize=10)
+                            f"preset {name} (waveform: grey before the noise, blue heard)")
     clue, cleaned, tokens, words = _clue_lines(data, index)
     level = data.clues[index].level
     snr = "clean" if data.preset.snr_db is None else f"SNR {data.preset.snr_db:g} dB"
@@ -519,8 +593,9 @@ def show_sample(data: "MMDigits | str" = "val", index: int = 0, preset: str | No
         f"cleaned  {cleaned!r}",
         f"BERT     {' '.join(tokens) or '(fully masked: no tokens)'}",
         f"words    {words or '(fully masked: no words)'}",
-        f"audio    {len(heard) / SAMPLE_RATE:.2f} s at 8 kHz, {snr}: "
-        f"{data.audio_lengths[index]} of {data.audio.shape[1]} log-mel frames are speech",
+        f"audio    the clip {len(clean) / SAMPLE_RATE:.2f} s ({len(clean)} samples) in a "
+        f"{len(heard) / SAMPLE_RATE:.2f} s window at 8 kHz, {snr}: "
+        f"{data.audio_lengths[index]} of {data.audio.shape[1]} log-mel frames hold the clip",
     ])
     return SampleView(axes=axes, split=data.split, index=index, preset=name,
                       digit=int(data.labels[index]), clue=clue, cleaned=cleaned, tokens=tokens,

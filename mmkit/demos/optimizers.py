@@ -7,7 +7,7 @@ digits with each optimizer, over several seeds, reading the validation split.
 
     paths      paths_for, plot_trajectories, hyperparams_for, trajectory_widget
     digits     train_digits, compare_on_digits, plot_training_curves, results_table,
-               lr_sweep, plot_lr_sweep, mean_std
+               lr_sweep, plot_lr_sweep (spreads from mmkit.metrics)
 """
 
 from collections.abc import Mapping, Sequence
@@ -21,6 +21,7 @@ import numpy as np
 from IPython.display import display
 
 from mmkit.data.digits import Split, load_digits_split
+from mmkit.metrics import format_mean_std, mean_std
 from mmkit.scratch.layers import mlp
 from mmkit.scratch.losses import CrossEntropyLoss
 from mmkit.scratch.optim import OPTIMIZERS
@@ -311,18 +312,6 @@ DIGITS_RUNS: dict[str, RunSpec] = {
 """Each optimizer with a reasonable learning rate for mlp([64, 64, 10]) on digits."""
 
 
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """(mean, sample standard deviation) of a few runs' numbers; std 0 for a single run."""
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
-def _pm(values: Sequence[float]) -> str:
-    """"0.97 ± 0.01": mean ± std, 2 decimals (learned numbers differ in late digits)."""
-    mean, std = mean_std(values)
-    return f"{mean:.2f} ± {std:.2f}"
-
-
 @dataclass(frozen=True)
 class DigitsRun:
     """One setting trained once per seed: what was used, each seed's per-epoch history, and
@@ -412,7 +401,7 @@ def plot_training_curves(results: Mapping[str, DigitsRun], ax: plt.Axes | None =
         losses = run.train_losses
         epochs = np.arange(1, losses.shape[1] + 1)
         line, = ax.plot(epochs, losses.mean(axis=0), marker=".", color=COLORS.get(label),
-                        label=f"{label}: {_pm(run.val_accuracies)}")
+                        label=f"{label}: {format_mean_std(run.val_accuracies)}")
         ax.fill_between(epochs, losses.min(axis=0), losses.max(axis=0), alpha=0.2,
                         color=line.get_color(), lw=0)
     seeds = len(next(iter(results.values())).seeds)
@@ -431,8 +420,9 @@ def results_table(results: Mapping[str, DigitsRun]) -> str:
     for label, run in results.items():
         losses = run.train_losses
         rows.append(f"{label:<17}{describe((run.optimizer, run.hyperparams)):<28}"
-                    f"{run.steps:>5}{_pm(losses[:, 0]):>15}{_pm(losses[:, -1]):>13}"
-                    f"{_pm(run.val_accuracies):>14}")
+                    f"{run.steps:>5}{format_mean_std(losses[:, 0]):>15}"
+                    f"{format_mean_std(losses[:, -1]):>13}"
+                    f"{format_mean_std(run.val_accuracies):>14}")
     return "\n".join(rows)
 
 
