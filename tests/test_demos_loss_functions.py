@@ -7,13 +7,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmkit.data.toy import make_outlier_data
 from mmkit.demos.loss_functions import (
     cross_entropy_log_of_softmax,
     cross_entropy_naive,
-    epochs_to_reach,
     loss_curves,
     loss_widget,
-    make_outlier_data,
     plot_gradient_vs_logit,
     plot_losses,
     plot_outlier_fits,
@@ -22,7 +21,7 @@ from mmkit.demos.loss_functions import (
     torch_value_and_grad,
 )
 from mmkit.scratch.losses import cross_entropy, huber_loss, mse_loss
-from mmkit.scratch.train import History
+from mmkit.scratch.train import History, epochs_to_reach
 
 
 def test_the_naive_softmax_loss_breaks_where_the_fused_one_does_not():

@@ -273,3 +273,17 @@ def test_kernels_start_one_at_a_time_across_workers():
 
     assert one_at_a_time(another_worker_can_start)() is False  # held while starting
     assert another_worker_can_start()  # released afterwards
+
+
+def test_stored_printing_does_not_depend_on_how_the_kernel_split_it():
+    from tools.notebooks import coalesce_streams
+
+    split = [new_output("stream", name="stdout", text="a\nb"),
+             new_output("stream", name="stdout", text="c\n"),
+             new_output("stream", name="stderr", text="warning\n"),
+             new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
+             new_output("stream", name="stdout", text="d\n")]
+    merged = coalesce_streams(split)
+    assert [o.get("name", o.output_type) for o in merged] == ["stdout", "stderr",
+                                                             "execute_result", "stdout"]
+    assert merged[0]["text"] == "a\nbc\n"

@@ -52,12 +52,33 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     client.execute()
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
+        if "outputs" in cell:
+            cell.outputs = coalesce_streams(cell.outputs)
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
             if view:  # a random id of a widget not stored: make it stable, so diffs stay quiet
                 view["model_id"] = f"{index:032x}"
     nb.metadata.pop("widgets", None)
     return nb
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Consecutive stdout (or stderr) outputs of a cell merged into one.
+
+    How a kernel splits a cell's printing into messages depends on timing (a busy
+    machine splits more), so stored notebooks would change with the load;
+    merged, they change only when the text does (nbval merges them the same way).
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
 
 
 def refresh(path: Path) -> None:

@@ -1,7 +1,7 @@
-"""A 2-D toy data set for the first notebooks: two interleaving half-moons.
+"""Toy data sets for the first notebooks, small enough to train on in a fraction of a second.
 
-Small enough to train on in a fraction of a second and to draw every point
-of the plane's decision regions (notebooks 01 and 02).
+    toy_data            two interleaving half-moons: 2-D, two classes (notebooks 01, 02)
+    make_outlier_data   points on a line, a few of them broken (notebook 03: MSE vs Huber)
 """
 
 from functools import lru_cache
@@ -18,3 +18,23 @@ def toy_data(n: int = 200, noise: float = 0.25, seed: int = 0) -> tuple[np.ndarr
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     X.flags.writeable = False  # cached and shared: nobody may change it
     return X, y.astype(np.int64)
+
+
+def make_outlier_data(n: int = 40, n_outliers: int = 3, slope: float = 2.0,
+                      intercept: float = 1.0, seed: int = 0
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points on y = slope·x + intercept with noise 0.3, x in [−2, 2]; the `n_outliers`
+    points of largest x are pulled down by 8 (a broken sensor, a typo).
+
+    Returns x (n, 1), y (n, 1) and a boolean mask of the outliers (n,).
+    """
+    if not 0 <= n_outliers < n:
+        raise ValueError(f"n_outliers must be in [0, n), got {n_outliers} with n = {n}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, n)
+    y = slope * x + intercept + rng.normal(0, 0.3, n)
+    outliers = np.zeros(n, dtype=bool)
+    if n_outliers:
+        outliers[np.argsort(x)[-n_outliers:]] = True
+    y[outliers] -= 8.0
+    return x[:, None], y[:, None], outliers

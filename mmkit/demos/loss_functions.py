@@ -7,10 +7,10 @@ wires the widget:
     plot_losses(prediction, target, task, delta)   loss and gradient against the prediction
     loss_widget()                                  the same, behind sliders (δ: regression only)
     plot_gradient_vs_logit(label)                  |∂L/∂z| of BCE and of MSE on σ(z)
-    epochs_to_reach(accuracies, level)             the first epoch at a given accuracy
     plot_training_curves(histories)                loss and validation accuracy per epoch,
                                                    mean ± std over seeds
-    make_outlier_data(), plot_outlier_fits(...)    a line fitted with MSE and with Huber
+    plot_outlier_fits(...)                         a line fitted with MSE and with Huber
+                                                   (the data: mmkit.data.toy.make_outlier_data)
     cross_entropy_naive / _log_of_softmax          the two unstable ways to compute softmax loss
 """
 
@@ -241,14 +241,6 @@ def plot_gradient_vs_logit(label: int = 1, ax: plt.Axes | None = None) -> plt.Ax
     return ax
 
 
-def epochs_to_reach(accuracies: list[float], level: float) -> int | None:
-    """The first epoch (counting from 1) whose accuracy is ≥ level; None if none is."""
-    for epoch, value in enumerate(accuracies, start=1):
-        if value >= level:
-            return epoch
-    return None
-
-
 def plot_training_curves(histories: dict[str, list[History]], level: float | None = 0.8,
                          axes: np.ndarray | None = None) -> np.ndarray:
     """Training loss (log scale) and validation accuracy per epoch, one colour per loss.
@@ -298,26 +290,6 @@ def plot_training_curves(histories: dict[str, list[History]], level: float | Non
 
 
 # --- outliers: MSE against Huber --------------------------------------------------------------
-
-def make_outlier_data(n: int = 40, n_outliers: int = 3, slope: float = 2.0,
-                      intercept: float = 1.0, seed: int = 0
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points on y = slope·x + intercept with noise 0.3, x in [−2, 2]; the `n_outliers`
-    points of largest x are pulled down by 8 (a broken sensor, a typo).
-
-    Returns x (n, 1), y (n, 1) and a boolean mask of the outliers (n,).
-    """
-    if not 0 <= n_outliers < n:
-        raise ValueError(f"n_outliers must be in [0, n), got {n_outliers} with n = {n}")
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-2, 2, n)
-    y = slope * x + intercept + rng.normal(0, 0.3, n)
-    outliers = np.zeros(n, dtype=bool)
-    if n_outliers:
-        outliers[np.argsort(x)[-n_outliers:]] = True
-    y[outliers] -= 8.0
-    return x[:, None], y[:, None], outliers
-
 
 def plot_outlier_fits(x: np.ndarray, y: np.ndarray, outliers: np.ndarray,
                       lines: dict[str, tuple[float, float]], true_line: tuple[float, float],

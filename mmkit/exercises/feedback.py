@@ -282,21 +282,22 @@ def known_mistake(answer: object, mistakes: Iterable[tuple[object, str]], rtol: 
 
 
 def diagnose(answer: object, expected: np.ndarray, mistakes: Iterable[tuple[object, str]] = (),
-             name: str = "your answer", hint: str = "") -> Feedback | None:
-    """What is wrong with `answer`, or None if it is right.
+             name: str = "your answer", hint: str = "", rtol: float = 1e-6, atol: float = 1e-8
+             ) -> Feedback | None:
+    """What is wrong with `answer`, or None if it is right (within rtol, atol).
 
     The right answer first (a typical mistake can give the same result on some
     inputs), then the typical `mistakes` (see `known_mistake`), then `compare`; `hint`
     is appended to compare's message (e.g. the formula and the shape to aim for).
     """
-    if matches(answer, expected):  # a mistake can coincide with the answer on some inputs
+    if matches(answer, expected, rtol, atol):
         return None
-    mistake = known_mistake(answer, mistakes)
+    mistake = known_mistake(answer, mistakes, rtol, atol)
     if mistake is not None:
         return mistake
-    feedback = compare(answer, expected, name)
-    if feedback.ok:
-        return None
+    feedback = compare(answer, expected, name, rtol, atol)
+    if feedback.ok:  # within compare's own tolerance but not within rtol, atol
+        feedback = wrong(f"{name} is close to the right answer but not within the tolerance")
     if not hint:
         return feedback
     stop = "" if feedback.message.endswith((".", "?", "!")) else "."

@@ -30,19 +30,11 @@ from mmkit.exercises.feedback import (
     check,
     compare,
     correct,
+    diagnose,
     known_mistake,
     matches,
     wrong,
 )
-
-
-def _without_right_answer(mistakes: list[tuple[object, str]], expected: object
-                          ) -> list[tuple[object, str]]:
-    """The mistakes whose result differs from the right answer (on some inputs a mistake
-    gives the right result: padding at the front when nothing needs padding)."""
-    return [(result, message) for result, message in mistakes
-            if not matches(result, expected)]
-
 
 # --------------------------------------------------------------------------- pad or truncate
 
@@ -90,14 +82,12 @@ def _pad_problem(out: object, clip: np.ndarray, length: int) -> Feedback | None:
     """What is wrong with pad_or_truncate(clip, length) = out, or None."""
     case = f"a clip of {len(clip)} samples with length={length}"
     expected = _reference.multimodal_data_pad_or_truncate(clip, length)
-    mistake = known_mistake(out, _without_right_answer(_pad_mistakes(clip, length, case),
-                                                       expected))
-    if mistake is not None:
-        return mistake
-    feedback = compare(out, expected, name=f"your result for {case}")
-    if not feedback.ok:
-        return wrong(f"{feedback.message}. A long clip keeps clip[:length]; a short one is "
-                     "followed by length − len(clip) zeros")
+    problem = diagnose(out, expected, _pad_mistakes(clip, length, case),
+                       name=f"your result for {case}",
+                       hint="A long clip keeps clip[:length]; a short one is followed by "
+                            "length − len(clip) zeros")
+    if problem is not None:
+        return problem
     if not isinstance(out, np.ndarray):
         return wrong(f"{case}: the values are right, but return a NumPy array, not a "
                      f"{type(out).__name__}")

@@ -9,7 +9,7 @@ kit's own optimizers are switched off while the learner's function runs. A
 check returns `Feedback`; it never raises on a wrong answer.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -38,25 +38,6 @@ def _call(function: Callable, case: dict) -> object:
                                 for k, v in case.items()})
 
 
-def _telling(mistakes: Iterable[tuple[object, str]], expected: object
-             ) -> list[tuple[object, str]]:
-    """The mistakes whose result differs from the right answer on this case.
-
-    (From rest, "the velocity is just g" *is* the right velocity; at t = 1 with a tiny
-    ε, ε inside the root changes nothing visible.) Such a mistake must not be named.
-    """
-    return [(result, message) for result, message in mistakes
-            if not matches(result, expected, RTOL, ATOL)]
-
-
-def _verdict(answer: object, expected: np.ndarray, mistakes: Iterable[tuple[object, str]],
-             name: str, hint: str = "") -> Feedback | None:
-    """None if `answer` is right, else the feedback of `diagnose` (named mistakes first)."""
-    if matches(answer, expected, RTOL, ATOL):
-        return None
-    return diagnose(answer, expected, _telling(mistakes, expected), name=name, hint=hint)
-
-
 # --------------------------------------------------------------------------- momentum
 
 MOMENTUM_CASE = dict(p=np.array([1.0, -2.0, 0.5]), g=np.array([0.3, -0.1, 0.2]),
@@ -71,14 +52,13 @@ def _momentum_feedback(out: object, case: dict) -> Feedback:
     new_p, new_v = out
     p, g, b, lr, mu = (case[k] for k in ("p", "g", "velocity", "lr", "momentum"))
     expected_p, expected_v = _reference.optimizers_momentum_step(p, g, b, lr, mu)
-    swapped = known_mistake(out, _telling([
-        ((expected_v, expected_p),
-         "you returned (velocity, p): return (new_p, new_velocity), in that order"),
-    ], (expected_p, expected_v)), RTOL, ATOL)
-    if swapped is not None:
-        return swapped
+    swapped = [((expected_v, expected_p),
+                "you returned (velocity, p): return (new_p, new_velocity), in that order")]
+    if not matches(out, (expected_p, expected_v), RTOL, ATOL) \
+            and known_mistake(out, swapped, RTOL, ATOL) is not None:
+        return known_mistake(out, swapped, RTOL, ATOL)
     # the velocity first: a wrong velocity explains a wrong step
-    problem = _verdict(new_v, expected_v, [
+    problem = diagnose(new_v, expected_v, [
         (b, "your new velocity is the old one: compute b ← μb + g and return it, so that the "
             "next step can use it (momentum is the memory of past gradients; without storing "
             "it every step starts from scratch)"),
@@ -93,10 +73,10 @@ def _momentum_feedback(out: object, case: dict) -> Feedback:
         (b + mu * g, "μ multiplies the old velocity, not the new gradient: b ← μb + g"),
         (mu * b + lr * g, "your velocity is μb + ηg (another convention); here η goes into "
                           "the step instead: b ← μb + g, p ← p − ηb"),
-    ], name="your new velocity")
+    ], name="your new velocity", rtol=RTOL, atol=ATOL)
     if problem is not None:
         return problem
-    problem = _verdict(new_p, expected_p, [
+    problem = diagnose(new_p, expected_p, [
         (p + lr * expected_v,
          "your step goes uphill: subtract, p ← p − ηb (the gradient points uphill)"),
         (p - lr * b, "you stepped along the old velocity: update it first, b ← μb + g, then "
@@ -105,7 +85,7 @@ def _momentum_feedback(out: object, case: dict) -> Feedback:
                           "in it too, p ← p − η(μb + g)"),
         (p - lr * g, "your step is plain gradient descent, p − ηg: step along the velocity "
                      "instead, p ← p − ηb"),
-    ], name="your new p")
+    ], name="your new p", rtol=RTOL, atol=ATOL)
     return correct() if problem is None else problem
 
 
@@ -152,26 +132,26 @@ def _adam_feedback(out: object, case: dict) -> Feedback:
     lr, b1, b2, eps = (case[k] for k in ("lr", "beta1", "beta2", "eps"))
     expected_p, expected_m, expected_v = _reference.optimizers_adam_step(**case)
     m_hat, v_hat = expected_m / (1 - b1**t), expected_v / (1 - b2**t)
-    problem = _verdict(new_m, expected_m, [
+    problem = diagnose(new_m, expected_m, [
         (b1 * g + (1 - b1) * m,
          "β₁ weights the past: m ← β₁m + (1 − β₁)g (you swapped β₁ and 1 − β₁)"),
         (m_hat, "return the raw average m, not the bias-corrected m̂ = m/(1 − β₁ᵗ): m̂ is "
                 "recomputed from m at every step"),
-    ], name="your new m")
+    ], name="your new m", rtol=RTOL, atol=ATOL)
     if problem is not None:
         return problem
-    problem = _verdict(new_v, expected_v, [
+    problem = diagnose(new_v, expected_v, [
         (b2 * v + (1 - b2) * g, "v averages the squared gradient: v ← β₂v + (1 − β₂)g²"),
         (b2 * g * g + (1 - b2) * v,
          "β₂ weights the past: v ← β₂v + (1 − β₂)g² (you swapped β₂ and 1 − β₂)"),
         (v_hat, "return the raw average v, not the bias-corrected v̂ = v/(1 − β₂ᵗ): v̂ is "
                 "recomputed from v at every step"),
-    ], name="your new v")
+    ], name="your new v", rtol=RTOL, atol=ATOL)
     if problem is not None:
         return problem
     first = ("at t = 1 Adam moves every entry by about η (m̂/√v̂ = g/|g|): check the bias "
              "correction" if t == 1 else "")
-    problem = _verdict(new_p, expected_p, [
+    problem = diagnose(new_p, expected_p, [
         (p - lr * expected_m / (np.sqrt(expected_v) + eps),
          "the bias correction is missing: divide m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ). m and v "
          "start at 0, so early on they are far too small (at t = 1, m is only (1 − β₁)g); "
@@ -189,7 +169,7 @@ def _adam_feedback(out: object, case: dict) -> Feedback:
          "your step goes uphill: subtract, p ← p − η m̂/(√v̂ + ε)"),
         (p - lr * g / (np.sqrt(v_hat) + eps),
          "you stepped along g: step along the average m̂ (that is the momentum part of Adam)"),
-    ], name="your new p", hint=first)
+    ], name="your new p", hint=first, rtol=RTOL, atol=ATOL)
     return correct() if problem is None else problem
 
 

@@ -48,6 +48,14 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(logits.argmax(axis=1) == labels))
 
 
+def epochs_to_reach(accuracies: list[float], level: float) -> int | None:
+    """The first epoch (counting from 1) whose accuracy is ≥ level; None if none is."""
+    for epoch, value in enumerate(accuracies, start=1):
+        if value >= level:
+            return epoch
+    return None
+
+
 def minibatches(n: int, batch_size: int | None, rng: np.random.Generator
                 ) -> Iterator[np.ndarray]:
     """Shuffled index arrays of `batch_size` (the last may be smaller); None: one full batch."""
