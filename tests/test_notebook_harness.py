@@ -287,3 +287,18 @@ def test_stored_printing_does_not_depend_on_how_the_kernel_split_it():
     assert [o.get("name", o.output_type) for o in merged] == ["stdout", "stderr",
                                                              "execute_result", "stdout"]
     assert merged[0]["text"] == "a\nbc\n"
+
+
+def test_a_stored_widget_cell_keeps_only_the_widget(tmp_path):
+    """What a widget draws is not stored (the browser redraws it); the widget view is."""
+    nb = tiny_notebook("from mmkit import nb_setup\nnb_setup(seed=0)",
+                       "import ipywidgets as widgets\nimport matplotlib.pyplot as plt\n"
+                       "from IPython.display import display\n\n\ndef show(i):\n"
+                       "    fig, ax = plt.subplots()\n    ax.plot([0, i])\n    display(fig)\n"
+                       "    plt.close(fig)\n    print('drawn')\n\n\n"
+                       "widgets.interactive(show, i=widgets.IntSlider(value=1, max=3))",
+                       counts=[None, None])
+    run = execute(save(nb, tmp_path))
+    outputs = run.cells[1].outputs
+    assert len(outputs) == 1 and outputs[0].output_type == "execute_result"
+    assert outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"] == f"{1:032x}"

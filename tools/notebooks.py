@@ -49,11 +49,19 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}},
                             record_timing=False)
+    # nbclient imitates a browser's Output widget (it sends the captured outputs back to
+    # the kernel on the shell channel), which now and then loses the cell's execute reply:
+    # the run then waits out the whole timeout (nbclient issue #312). Without the
+    # imitation, what a widget draws arrives as ordinary outputs of its cell, and is
+    # dropped below: a stored widget cell keeps only the widget.
+    client.widget_registry = {}
     client.execute()
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
         if "outputs" in cell:
             cell.outputs = coalesce_streams(cell.outputs)
+            if any(WIDGET_VIEW in output.get("data", {}) for output in cell.outputs):
+                cell.outputs = [o for o in cell.outputs if WIDGET_VIEW in o.get("data", {})]
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
             if view:  # a random id of a widget not stored: make it stable, so diffs stay quiet
