@@ -27,9 +27,10 @@ from mmkit.demos.backpropagation import (
     plot_losses,
     read_relative_error,
 )
-from mmkit.scratch.autograd import Tensor, backward_steps, mse_loss, topological_order
+from mmkit.scratch.autograd import backward_steps, topological_order
 from mmkit.scratch.gradcheck import check_module
 from mmkit.scratch.layers import Sigmoid, mlp
+from tests.test_scratch_autograd import build_graph  # the same small two-layer graph
 
 
 def torch_neuron():
@@ -248,20 +249,6 @@ def test_gradcheck_table_flags_a_buggy_backward():
     model_table = gradcheck_table(check_module(mlp([3, 4, 2], rng=0), x)).splitlines()
     assert [line.split()[0] for line in model_table] == ["input", "0.weight", "0.bias",
                                                          "2.weight", "2.bias"]
-
-
-def build_graph() -> tuple[Tensor, list[Tensor]]:
-    """A small two-layer network with a loss: 13 nodes."""
-    rng = np.random.default_rng(3)
-    x = Tensor(rng.normal(size=(4, 3)), label="x")
-    w1 = Tensor(rng.normal(size=(3, 5)), requires_grad=True, label="W1")
-    b1 = Tensor(rng.normal(size=5), requires_grad=True, label="b1")
-    w2 = Tensor(rng.normal(size=(5, 2)), requires_grad=True, label="W2")
-    h = (x @ w1 + b1).tanh()
-    h.label = "h"
-    loss = mse_loss(h @ w2, np.zeros((4, 2)))
-    loss.label = "loss"
-    return loss, [w1, b1, w2]
 
 
 def test_draw_graph_one_box_per_node_with_and_without_highlight() -> None:

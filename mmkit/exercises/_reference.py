@@ -10,13 +10,16 @@ function here off while a learner's function runs.
 One section per notebook, named after it.
 """
 
+import math
+
+import numpy as np
+import torch
+
 # --- 00 welcome -----------------------------------------------------------------------------
 
 
 def welcome_switch_point(weight, bias):
     """The root of w·x + b (where σ(w·x + b) = 0.5), by np.roots; None when w = 0 (no root)."""
-    import numpy as np
-
     roots = np.roots([weight, bias])  # leading zeros are dropped: w = 0 leaves no root
     return float(roots[0].real) + 0.0 if len(roots) else None
 
@@ -26,16 +29,12 @@ def welcome_switch_point(weight, bias):
 
 def forward_pass_linear(x, W, b):
     """x (N, in), W (out, in), b (out,) → x Wᵀ + b (N, out), by PyTorch's F.linear."""
-    import torch
-
     return torch.nn.functional.linear(torch.as_tensor(x), torch.as_tensor(W),
                                       torch.as_tensor(b)).numpy()
 
 
 def forward_pass_softmax(z):
     """z (N, C) → softmax of each row (N, C), by torch.softmax."""
-    import torch
-
     return torch.softmax(torch.as_tensor(z, dtype=torch.float64), dim=1).numpy()
 
 
@@ -44,8 +43,6 @@ def forward_pass_parameter_count(sizes):
 
     Built on the "meta" device: shapes only, no memory, no draw from torch's generator.
     """
-    import torch
-
     layers = [torch.nn.Linear(sizes[i], sizes[i + 1], device="meta")
               for i in range(len(sizes) - 1)]
     return sum(p.numel() for p in torch.nn.Sequential(*layers).parameters())
@@ -56,8 +53,6 @@ def forward_pass_parameter_count(sizes):
 
 def backpropagation_sigmoid_backward(dout, y):
     """dout, y = σ(x): (N, D) → dx = ∂L/∂x (N, D), by autograd through torch.sigmoid."""
-    import torch
-
     x = torch.logit(torch.as_tensor(y, dtype=torch.float64)).requires_grad_()
     torch.sigmoid(x).backward(torch.as_tensor(dout, dtype=torch.float64))
     return x.grad.numpy()
@@ -66,8 +61,6 @@ def backpropagation_sigmoid_backward(dout, y):
 def backpropagation_linear_backward(dout, x, W):
     """dout (N, out), x (N, in), W (out, in) → (dx (N, in), dW (out, in), db (out,)) of
     out = x Wᵀ + b, by autograd through F.linear."""
-    import torch
-
     x_t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
     W_t = torch.tensor(W, dtype=torch.float64, requires_grad=True)
     b_t = torch.zeros(W_t.shape[0], dtype=torch.float64, requires_grad=True)
@@ -77,8 +70,6 @@ def backpropagation_linear_backward(dout, x, W):
 
 def backpropagation_tanh_neuron_gradient(x, w, b, y):
     """∂L/∂w of L = (tanh(w·x + b) − y)², by PyTorch's autograd: a float."""
-    import torch
-
     w_t = torch.tensor(float(w), dtype=torch.float64, requires_grad=True)
     ((torch.tanh(w_t * x + b) - y) ** 2).backward()
     return w_t.grad.item()
@@ -86,8 +77,6 @@ def backpropagation_tanh_neuron_gradient(x, w, b, y):
 
 def backpropagation_tanh_neuron_mistakes(x, w, b, y):
     """What typical slips in ∂L/∂w of L = (tanh(w·x + b) − y)² give instead, by name."""
-    import math
-
     z = w * x + b
     t, s = math.tanh(z), 1 / (1 + math.exp(-z))
     return {
@@ -107,8 +96,6 @@ def backpropagation_tanh_neuron_mistakes(x, w, b, y):
 def loss_functions_mse(pred, target):
     """pred, target: the same shape → (mean squared error, its gradient: pred's shape),
     by F.mse_loss and autograd."""
-    import torch
-
     pred_t = torch.tensor(pred, dtype=torch.float64, requires_grad=True)
     value = torch.nn.functional.mse_loss(pred_t, torch.as_tensor(target, dtype=torch.float64))
     value.backward()
@@ -118,8 +105,6 @@ def loss_functions_mse(pred, target):
 def loss_functions_cross_entropy(logits, labels, reduction="mean"):
     """logits (N, C), labels (N,) → the softmax loss by F.cross_entropy: a float for
     reduction "mean", one loss per example (N,) for "none"."""
-    import torch
-
     value = torch.nn.functional.cross_entropy(torch.as_tensor(logits, dtype=torch.float64),
                                               torch.as_tensor(labels), reduction=reduction)
     return value.item() if reduction == "mean" else value.numpy()
@@ -127,16 +112,12 @@ def loss_functions_cross_entropy(logits, labels, reduction="mean"):
 
 def loss_functions_log_probabilities(logits):
     """logits (N, C) → log softmax of each row (N, C), by torch.log_softmax."""
-    import torch
-
     return torch.log_softmax(torch.as_tensor(logits, dtype=torch.float64), dim=1).numpy()
 
 
 def loss_functions_bce_grad(logits, targets):
     """logits, targets (N,) → ∂/∂logits of the mean BCE with logits (N,), by
     F.binary_cross_entropy_with_logits and autograd."""
-    import torch
-
     z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(
         z, torch.as_tensor(targets, dtype=torch.float64))
@@ -152,8 +133,6 @@ def optimizers_momentum_step(p, g, velocity, lr, momentum):
 
     p, g, velocity: arrays (D,) → (new p (D,), new velocity (D,)): b ← μb + g, p ← p − ηb.
     """
-    import torch
-
     param = torch.tensor(p, dtype=torch.float64)
     sgd = torch.optim.SGD([param], lr=lr, momentum=momentum, nesterov=False)
     sgd.state[param]["momentum_buffer"] = torch.tensor(velocity, dtype=torch.float64)
@@ -167,8 +146,6 @@ def optimizers_adam_step(p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-
 
     p, g, m, v: arrays (D,) → (new p, new m, new v), each (D,); m and v uncorrected.
     """
-    import torch
-
     param = torch.tensor(p, dtype=torch.float64)
     adam = torch.optim.Adam([param], lr=lr, betas=(beta1, beta2), eps=eps, foreach=False)
     adam.state[param].update(step=torch.tensor(float(t - 1)),
@@ -186,8 +163,6 @@ def optimizers_bowl_gd_path(lr, steps, start=(-4.0, 1.5), curvatures=(1.0, 20.0)
 
     → the points (steps + 1, 2) and f at each (steps + 1,); no box, no stopping.
     """
-    import numpy as np
-
     factors = 1 - lr * np.asarray(curvatures, dtype=float)
     with np.errstate(over="ignore"):
         path = np.asarray(start, dtype=float) * factors ** np.arange(steps + 1)[:, None]
@@ -201,9 +176,6 @@ def optimizers_bowl_gd_path(lr, steps, start=(-4.0, 1.5), curvatures=(1.0, 20.0)
 def multimodal_data_pad_or_truncate(audio, length):
     """audio (T,) → (length,): the first `length` samples, then zeros, dtype kept, by
     torch.nn.functional.pad (a negative pad cuts from the end, a positive one adds zeros)."""
-    import numpy as np
-    import torch
-
     return torch.nn.functional.pad(torch.as_tensor(np.asarray(audio)),
                                    (0, length - len(audio))).numpy()
 
@@ -211,9 +183,6 @@ def multimodal_data_pad_or_truncate(audio, length):
 def multimodal_data_snr_db(clean, noisy):
     """The SNR of a mix in dB: 10·log10 of the clean signal's mean square over that of
     noisy − clean, in float64 with torch."""
-    import numpy as np
-    import torch
-
     clean = torch.as_tensor(np.asarray(clean, dtype=np.float64))
     noise = torch.as_tensor(np.asarray(noisy, dtype=np.float64)) - clean
     return float(10 * torch.log10(clean.square().mean() / noise.square().mean()))
@@ -222,9 +191,6 @@ def multimodal_data_snr_db(clean, noisy):
 def multimodal_data_normalize(train_images, images):
     """(images − μ) / σ with one μ and one σ (population, correction=0) over all pixels of
     train_images, by torch in float64: images' shape."""
-    import numpy as np
-    import torch
-
     train = torch.as_tensor(np.asarray(train_images, dtype=np.float64))
     return ((torch.as_tensor(np.asarray(images, dtype=np.float64)) - train.mean())
             / train.std(correction=0)).numpy()
