@@ -194,3 +194,9 @@ def multimodal_data_normalize(train_images, images):
     train = torch.as_tensor(np.asarray(train_images, dtype=np.float64))
     return ((torch.as_tensor(np.asarray(images, dtype=np.float64)) - train.mean())
             / train.std(correction=0)).numpy()
+
+
+# --- 05 autoencoders ------------------------------------------------------------------------
+
+
+# --- 06 GANs --------------------------------------------------------------------------------

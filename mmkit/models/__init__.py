@@ -1,0 +1,8 @@
+"""PyTorch models, one file per concept, each readable top to bottom.
+
+    autoencoder.py   compress and reconstruct: fully connected, convolutional,
+                     denoising, variational (notebook 05)
+    gan.py           a generator against a discriminator: a 2-D ring, digits (notebook 06)
+
+They train with the kit's one loop, `mmkit.train.train`.
+"""
