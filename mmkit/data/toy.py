@@ -2,11 +2,14 @@
 
     toy_data            two interleaving half-moons: 2-D, two classes (notebooks 01, 02)
     make_outlier_data   points on a line, a few of them broken (notebook 03: MSE vs Huber)
+    ring_of_gaussians   a ring of small Gaussian blobs: 2-D, several modes (notebook 06: GANs)
 """
 
 from functools import lru_cache
 
 import numpy as np
+
+from mmkit.validate import check_count, check_positive
 
 
 @lru_cache(maxsize=1)
@@ -38,3 +41,23 @@ def make_outlier_data(n: int = 40, n_outliers: int = 3, slope: float = 2.0,
         outliers[np.argsort(x)[-n_outliers:]] = True
     y[outliers] -= 8.0
     return x[:, None], y[:, None], outliers
+
+
+def ring_of_gaussians(n: int = 2048, modes: int = 8, radius: float = 2.0, std: float = 0.1,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Points from `modes` round Gaussian blobs spaced evenly on a circle: the classic test of
+    whether a generative model finds every mode.
+
+    Mode k (0 ≤ k < modes) is centred at radius·(cos 2πk/modes, sin 2πk/modes) with
+    standard deviation `std` along each axis; each point picks its mode uniformly at
+    random. Returns X (n, 2) float64 and each point's mode (n,) int64.
+    """
+    n = check_count(n, "ring_of_gaussians: n", minimum=1)
+    modes = check_count(modes, "ring_of_gaussians: modes", minimum=1)
+    check_positive(radius, "ring_of_gaussians: radius")
+    check_positive(std, "ring_of_gaussians: std")
+    rng = np.random.default_rng(seed)
+    mode = rng.integers(0, modes, n)
+    angle = 2 * np.pi * mode / modes
+    centres = radius * np.column_stack([np.cos(angle), np.sin(angle)])
+    return centres + rng.normal(0.0, std, (n, 2)), mode.astype(np.int64)

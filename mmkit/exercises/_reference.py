@@ -199,4 +199,71 @@ def multimodal_data_normalize(train_images, images):
 # --- 05 autoencoders ------------------------------------------------------------------------
 
 
+def autoencoders_kl_divergence(mu, logvar):
+    """KL(N(μ, σ²) ‖ N(0, 1)) by torch.distributions.kl_divergence, summed over the latent
+    dimensions and averaged over the batch. mu, logvar (N, latent) → a float."""
+    mu = torch.as_tensor(mu, dtype=torch.float64)
+    scale = torch.as_tensor(logvar, dtype=torch.float64).exp().sqrt()
+    kl = torch.distributions.kl_divergence(torch.distributions.Normal(mu, scale),
+                                           torch.distributions.Normal(0.0, 1.0))
+    return kl.sum(dim=1).mean().item()
+
+
+def autoencoders_reparameterize(mu, logvar, eps):
+    """z = μ + σ ε, ε given, by torch.distributions: ε pushed through the affine map
+    N(0, 1) → N(μ, σ²) of AffineTransform(loc=μ, scale=√exp(log σ²)). (N, latent) each
+    → (z (N, latent), ∂Σz/∂μ (N, latent), ∂Σz/∂log σ² (N, latent))."""
+    mu = torch.tensor(mu, dtype=torch.float64, requires_grad=True)
+    logvar = torch.tensor(logvar, dtype=torch.float64, requires_grad=True)
+    affine = torch.distributions.AffineTransform(loc=mu, scale=logvar.exp().sqrt())
+    z = affine(torch.as_tensor(eps, dtype=torch.float64))
+    z.sum().backward()
+    return z.detach().numpy(), mu.grad.numpy(), logvar.grad.numpy()
+
+
+def autoencoders_psnr(clean, estimate):
+    """10·log10(1 / MSE) over all pixels, for images in [0, 1], by F.mse_loss and
+    torch.log10: a float."""
+    mse = torch.nn.functional.mse_loss(torch.as_tensor(estimate, dtype=torch.float64),
+                                       torch.as_tensor(clean, dtype=torch.float64))
+    return (-10 * torch.log10(mse)).item()
+
+
+
 # --- 06 GANs --------------------------------------------------------------------------------
+
+
+def gans_discriminator_loss(real_logits, fake_logits):
+    """BCE with label 1 on real_logits (N,) plus BCE with label 0 on fake_logits (M,), each a
+    mean, by F.binary_cross_entropy_with_logits in float64: a float."""
+    real = torch.as_tensor(real_logits, dtype=torch.float64).detach()
+    fake = torch.as_tensor(fake_logits, dtype=torch.float64).detach()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    return (bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))).item()
+
+
+def gans_generator_loss(fake_logits):
+    """The non-saturating generator loss: BCE with label 1 on fake_logits (M,), by
+    F.binary_cross_entropy_with_logits in float64: a float."""
+    fake = torch.as_tensor(fake_logits, dtype=torch.float64).detach()
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        fake, torch.ones_like(fake)).item()
+
+
+def gans_discriminator_step(discriminator, real, fake, lr):
+    """One torch.optim.SGD(lr) step of a copy of `discriminator` on BCE with logits (real
+    labelled 1, fake 0, each a mean), from zeroed gradients → (the copy's parameters
+    flattened (P,), the loss before the step). The original is not touched."""
+    import copy
+
+    model = copy.deepcopy(discriminator)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    optimizer.zero_grad(set_to_none=True)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    real_logits, fake_logits = model(real.detach()), model(fake.detach())
+    loss = (bce(real_logits, torch.ones_like(real_logits))
+            + bce(fake_logits, torch.zeros_like(fake_logits)))
+    loss.backward()
+    optimizer.step()
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    return flat.numpy().copy(), loss.item()
