@@ -95,6 +95,18 @@ LOG_OF_LOGIT = ("NaN: you took the log of a logit. A logit can be negative; the 
                 "F.binary_cross_entropy_with_logits, which takes logits.")
 
 
+def _stable_when_confident(loss: Callable, logits: tuple, expected: float) -> Feedback | None:
+    """What is wrong with `loss(*logits)` on confident logits (±120), where a loss written
+    with log(σ(z)) overflows, or None."""
+    out = attempt(loss, *(_fresh(t) for t in logits))
+    problem = known_mistake(_nan_or_inf(out), [((False, True), STABILITY),
+                                               ((True, False), LOG_OF_LOGIT)])
+    if problem is None:
+        problem = diagnose(_value(out), expected, name="your loss on confident logits",
+                           **TOLERANCE)
+    return problem
+
+
 # --- exercise 1: the discriminator's loss -------------------------------------------------------
 
 DISCRIMINATOR_LOSS_KIT = [gan.discriminator_loss, gan.generator_loss,
@@ -146,13 +158,8 @@ def check_discriminator_loss(discriminator_loss: Callable) -> Feedback:
         return problem
 
     real, fake = _logits(CONFIDENT_REAL), _logits(CONFIDENT_FAKE)
-    confident = _reference.gans_discriminator_loss(real, fake)
-    out = attempt(discriminator_loss, _fresh(real), _fresh(fake))
-    problem = known_mistake(_nan_or_inf(out), [((False, True), STABILITY),
-                                               ((True, False), LOG_OF_LOGIT)])
-    if problem is None:
-        problem = diagnose(_value(out), confident, name="your loss on confident logits",
-                           **TOLERANCE)
+    problem = _stable_when_confident(discriminator_loss, (real, fake),
+                                     _reference.gans_discriminator_loss(real, fake))
     if problem is not None:
         return problem
     return correct(f"Correct! D's loss is {expected:.4f} on the first batch, and finite for "
@@ -202,12 +209,7 @@ def check_generator_loss(generator_loss: Callable) -> Feedback:
 
     fake = _logits(CONFIDENT_FAKE)
     confident = _reference.gans_generator_loss(fake)
-    out = attempt(generator_loss, _fresh(fake))
-    problem = known_mistake(_nan_or_inf(out), [((False, True), STABILITY),
-                                               ((True, False), LOG_OF_LOGIT)])
-    if problem is None:
-        problem = diagnose(_value(out), confident, name="your loss on confident logits",
-                           **TOLERANCE)
+    problem = _stable_when_confident(generator_loss, (fake,), confident)
     if problem is not None:
         return problem
     return correct(f"Correct! G's loss is {expected:.4f} on the first batch, and "
