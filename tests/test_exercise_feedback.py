@@ -195,3 +195,31 @@ def test_the_private_references_are_switched_off_in_every_check(monkeypatch):
 def test_only_python_functions_can_be_switched_off():
     with pytest.raises(TypeError, match="cannot switch off"):
         check(kit=[np.exp])
+
+
+def test_a_notebook_shows_right_answers_on_stdout_and_wrong_ones_on_stderr_for_nbgrader():
+    """Run in a real kernel: the verdict's stream decides nbgrader's points, nothing raises."""
+    import nbclient
+    from nbformat.v4 import new_code_cell, new_notebook
+    from nbgrader.utils import determine_grade
+
+    def graded(source):
+        return new_code_cell(source, metadata={"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "points": 2,
+            "grade_id": f"cell{abs(hash(source))}", "schema_version": 3}})
+
+    nb = new_notebook(cells=[
+        new_code_cell("from mmkit.exercises.feedback import correct, wrong"),
+        graded("correct()"),
+        graded("wrong('Not answered yet')"),
+        new_code_cell("print('the next cell still runs')"),
+    ])
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    right, missing, after = nb.cells[1:]
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in right.outputs] == [
+        ("stream", "stdout", "✓ Correct!\n")]
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in missing.outputs] == [
+        ("stream", "stderr", "✗ Not answered yet\n")]
+    assert after.outputs[0].text == "the next cell still runs\n"
+    assert determine_grade(right) == (2, 2)
+    assert determine_grade(missing) == (0, 2)

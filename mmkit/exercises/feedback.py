@@ -40,6 +40,13 @@ class Feedback:
     def __repr__(self) -> str:
         return f"{'✓' if self.ok else '✗'} {self.message}"
 
+    def _ipython_display_(self) -> None:
+        """In a notebook, a right answer prints to stdout and a wrong or missing one to
+        stderr (shown in red). Nothing raises, so "Run All" never stops at an unanswered
+        exercise, and nbgrader's autograder, which gives no points to a test cell with
+        stderr output, scores a check cell by its verdict."""
+        print(repr(self), file=sys.stdout if self.ok else sys.stderr)
+
     def __bool__(self) -> bool:
         # `if feedback:` is ambiguous (is it there? is it right?): say which
         raise TypeError("test `feedback.ok` (right or wrong) or `feedback is None`, "
