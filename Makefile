@@ -1,11 +1,18 @@
 # mmkit: every command a learner, teacher or maintainer needs.
 #
-#   make lab      set up (first time only) and start JupyterLab on notebooks/
-#   make test     set up (first time only), lint, run the unit tests and every notebook
+#   make lab      set up (first time only) and start JupyterLab on your workspace/: your own
+#                 copies of the notebooks, never overwritten (make lab SOLVED=1: the solved ones)
+#   make restore NOTEBOOK=01  a fresh copy of one notebook in workspace/ (old one kept in backups/)
+#   make test     set up (first time only), lint, run the unit tests and every notebook,
+#                 then (on a full run, no PYTEST_ARGS) make ui-test
+#   make ui-test  every widget driven in Chromium (installed when missing): each control
+#                 changes the picture, no error, labels fit; screenshots in build/ui-test/
 #   make refresh  re-execute the notebooks in place (after changing mmkit/ or a notebook)
 #   make bench    time each notebook, record its peak memory, time the from-scratch MLP
-#                 against PyTorch (results in benchmarks/results/, to commit)
-#   make student  students' copies of the notebooks in student/: solutions out, outputs cleared
+#                 against PyTorch, time each widget's response in the browser
+#                 (results in benchmarks/results/, to commit)
+#   make student  students' copies of the notebooks in student/: solutions stubbed, check
+#                 outputs cleared, nbgrader metadata kept (the same copies as workspace/)
 #   make lock     re-pin every indirect dependency in constraints.txt
 #   make clean    remove the virtual environment
 #
@@ -22,6 +29,8 @@ INSTALL_ARGS := -c constraints.txt -e .[dev]
 # The install is redone only when the dependency files change.
 DEPS_KEY := $(shell cat pyproject.toml constraints.txt 2>/dev/null | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(DEPS_KEY)
+# The browser of make ui-test: Debian's Chromium (Playwright's own download is not used).
+CHROMIUM ?= /usr/bin/chromium
 
 # The environment of every notebook run (tests, refresh, benchmarks): set here only.
 RUN_ENV := PYTHONHASHSEED=0 SOURCE_DATE_EPOCH=1767225600 \
@@ -33,13 +42,32 @@ RUN_ENV := PYTHONHASHSEED=0 SOURCE_DATE_EPOCH=1767225600 \
 LAB_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 \
 	JUPYTER_PLATFORM_DIRS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: lab test lint refresh bench student lock install check-python clean
+.PHONY: lab restore test ui-test chromium lint refresh bench student lock install check-python clean
 
 lab: install
-	$(LAB_ENV) $(PY) -m tools.lab
+	$(LAB_ENV) $(PY) -m tools.lab $(if $(SOLVED),--solved)
+
+restore: install
+	$(PY) -m tools.workspace restore $(NOTEBOOK)
 
 test: install lint
 	$(RUN_ENV) $(PY) -m pytest -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,@$(MAKE) --no-print-directory ui-test)
+
+ui-test: install chromium
+	$(RUN_ENV) MMKIT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Chromium for the browser tests (apt-get)..."; \
+			apt-get update && apt-get install -y --no-install-recommends chromium; \
+		else \
+			echo "The browser tests need Chromium at $(CHROMIUM). Install it (Debian, Ubuntu:"; \
+			echo "sudo apt-get install chromium), or name it: make $(MAKECMDGOALS) CHROMIUM=/path/to/chromium"; \
+			exit 1; \
+		fi; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check mmkit tests tools benchmarks
@@ -47,10 +75,11 @@ lint: install
 refresh: install
 	$(RUN_ENV) $(PY) -m tools.notebooks refresh $(NOTEBOOKS)
 
-bench: install
+bench: install chromium
 	$(RUN_ENV) $(PY) -m benchmarks notebooks $(NOTEBOOKS)
 	$(RUN_ENV) $(PY) -m benchmarks scratch
 	$(RUN_ENV) $(PY) -m benchmarks calibration
+	$(RUN_ENV) MMKIT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks widgets $(NOTEBOOKS)
 
 student: install
 	$(PY) -m tools.student $(NOTEBOOKS)

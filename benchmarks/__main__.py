@@ -3,13 +3,14 @@
     python -m benchmarks notebooks [NOTEBOOK ...]   wall time and peak memory per notebook
     python -m benchmarks scratch                    from-scratch MLP step vs PyTorch
     python -m benchmarks calibration                mmdigits presets: accuracy per modality
+    python -m benchmarks widgets [NOTEBOOK ...]     each widget's response time in Chromium
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import calibration, notebooks, scratch_vs_torch
+from benchmarks import calibration, notebooks, scratch_vs_torch, widgets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,9 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=notebooks.RESULTS)
     commands.add_parser("scratch", help="from-scratch MLP training step vs PyTorch")
     commands.add_parser("calibration", help="mmdigits presets: baseline accuracy per modality")
+    timed = commands.add_parser("widgets", help="each widget's response time in a real browser")
+    timed.add_argument("paths", nargs="*", type=Path,
+                       help="default: every course notebook with a widget")
+    timed.add_argument("--out", type=Path, default=widgets.RESULTS)
     args = parser.parse_args(argv)
     if args.command == "notebooks":
         notebooks.main(args.paths, args.out)
+    elif args.command == "widgets":
+        widgets.main(args.paths, args.out)
     elif args.command == "scratch":
         print(scratch_vs_torch.main())
     else:

@@ -302,3 +302,99 @@ def test_a_stored_widget_cell_keeps_only_the_widget(tmp_path):
     outputs = run.cells[1].outputs
     assert len(outputs) == 1 and outputs[0].output_type == "execute_result"
     assert outputs[0].data["application/vnd.jupyter.widget-view+json"]["model_id"] == f"{1:032x}"
+
+
+# ---- nbgrader's metadata follows the markers -----------------------------------
+
+def exercise_notebook() -> nbformat.NotebookNode:
+    """Two exercises: a function to write, and an answer to assign; each with its check."""
+    return tiny_notebook("from mmkit import nb_setup\nnb_setup()",
+                         "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+                         "check_f(f)",
+                         "### BEGIN SOLUTION\nanswer = 3\n### END SOLUTION",
+                         "check_f(answer)")
+
+
+def nbgrader_ids(nb) -> list:
+    return [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+
+
+def test_stamp_gives_solution_and_check_cells_their_metadata(tmp_path):
+    from tools.notebooks import stamp
+
+    nb = exercise_notebook()
+    sources = [cell.source for cell in nb.cells]
+    assert stamp(nb) is True
+    assert nbgrader_ids(nb) == [None, "f", "check_f", "answer", "check_f_2"]
+    assert nb.cells[1].metadata.nbgrader == {"grade": False, "solution": True, "locked": False,
+                                             "grade_id": "f", "schema_version": 3}
+    assert nb.cells[2].metadata.nbgrader == {"grade": True, "solution": False, "locked": True,
+                                             "points": 1, "grade_id": "check_f",
+                                             "schema_version": 3}
+    assert [cell.source for cell in nb.cells] == sources
+    assert stamp(nb) is False
+    assert problems(save(nb, tmp_path)) == []
+
+
+def test_points_set_by_a_teacher_are_kept(tmp_path):
+    from tools.notebooks import stamp
+
+    nb = exercise_notebook()
+    stamp(nb)
+    nb.cells[4].metadata.nbgrader["points"] = 3
+    assert stamp(nb) is False and nb.cells[4].metadata.nbgrader["points"] == 3
+    assert problems(save(nb, tmp_path)) == []
+
+
+def test_missing_or_stale_nbgrader_metadata_is_caught(tmp_path):
+    nb = exercise_notebook()
+    nb.cells[0].metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                        "points": 1, "grade_id": "old", "schema_version": 3}
+    found = problems(save(nb, tmp_path))
+    assert len(found) == 5
+    assert found[0].startswith("cell 0: nbgrader metadata {'grade': True")
+    assert found[0].endswith("expected None: run `python -m tools.notebooks stamp "
+                             "notebooks/nb.ipynb`")
+    assert found[1].startswith("cell 1: nbgrader metadata None, expected {'grade': False")
+
+
+def test_a_solution_without_a_check_after_it_is_caught(tmp_path):
+    from tools.notebooks import stamp
+
+    nb = tiny_notebook("nb_setup()", "def f():\n    ### BEGIN SOLUTION\n    return 1\n"
+                       "    ### END SOLUTION", "print(f())")
+    stamp(nb)
+    assert problems(save(nb, tmp_path)) == [
+        "cell 1 holds a solution, but the next code cell does not call a check "
+        "(`check_...(answer)`)"]
+
+
+def test_markers_in_markdown_and_unbalanced_markers_are_caught(tmp_path):
+    nb = tiny_notebook("nb_setup()", "def f():\n    ### BEGIN SOLUTION\n    return 1",
+                       "check_f(f)")
+    _markdown(nb, "Write it between `### BEGIN SOLUTION` and `### END SOLUTION`.")
+    found = problems(save(nb, tmp_path))
+    assert "cell 1: a block is not closed: missing '### END SOLUTION'" in found
+    assert any(p.startswith("cell 3 (Markdown) contains 'BEGIN SOLUTION': nbgrader reads the "
+                            "markers in Markdown cells too") for p in found)
+
+
+def test_a_solution_that_names_nothing_is_caught(tmp_path):
+    nb = tiny_notebook("nb_setup()", "### BEGIN SOLUTION\nprint(3)\n### END SOLUTION",
+                       "check_f(f)")
+    (found,) = problems(save(nb, tmp_path))
+    assert found.startswith("nb.ipynb, cell 1: cannot tell which function or answer")
+
+
+def test_refresh_and_stamp_write_the_metadata(tmp_path, monkeypatch, capsys):
+    import tools.notebooks
+
+    path = save(exercise_notebook(), tmp_path)
+    monkeypatch.setattr(tools.notebooks, "execute", lambda p: nbformat.read(p, as_version=4))
+    tools.notebooks.refresh(path)
+    assert nbgrader_ids(nbformat.read(path, as_version=4))[1:3] == ["f", "check_f"]
+
+    other = save(exercise_notebook(), tmp_path, "other.ipynb")
+    assert tools.notebooks.main(["stamp", str(path), str(other)]) == 0
+    assert capsys.readouterr().out == f"stamped {other}\n"  # `path` was right already
+    assert problems(other) == []

@@ -1,61 +1,103 @@
-"""Make the students' copies of the notebooks: solutions out, outputs cleared.
+"""The learner's copy of a notebook: solutions stubbed, the teaching outputs kept.
 
     python -m tools.student [--out student] [NOTEBOOK ...]      (make student)
 
-Follows nbgrader's convention, so a teacher can also use nbgrader itself:
-in a code cell, the lines from `### BEGIN SOLUTION` to `### END SOLUTION`
-become `# YOUR CODE HERE` and `raise NotImplementedError()` (indented as the
-marker was); `### BEGIN HIDDEN TESTS` to `### END HIDDEN TESTS` is removed.
-The exercise checks then answer "Not answered yet" until the student writes
-the code.
+One transformation, `student_copy`, makes both the students' copies in
+`student/` and the learner's workspace (`tools.workspace`). It runs nbgrader's
+own preprocessors on the code cells, after giving them nbgrader's metadata
+(`tools.notebooks.stamp`):
+
+- ClearSolutions: each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes
+  `# YOUR CODE HERE` / `raise NotImplementedError()`, indented as the marker was;
+- ClearHiddenTests: `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS` is removed;
+- LockCells: check cells cannot be edited or deleted, solution cells not deleted.
+
+The teaching cells keep their stored outputs (figures, printed numbers), so the
+copy reads well before anything runs; solution and check cells lose theirs, so a
+check says "Not answered yet" only once it is run. A stored widget view is
+replaced by a note to run its cell: without its kernel, JupyterLab would show an
+error box. Execution counts are cleared: no cell has run in the learner's
+kernel yet. Unbalanced markers are refused, naming the notebook and the cell.
+Markdown cells are left alone (prose may name the markers).
 """
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_markdown_cell, new_output
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, LockCells
 
 from mmkit.paths import REPO_ROOT
-from tools.notebooks import course_notebooks
+from tools.notebooks import (
+    HIDDEN_TESTS,
+    SOLUTION,
+    WIDGET_VIEW,
+    course_notebooks,
+    marker_problem,
+    stamp,
+)
 
-BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-
-
-def strip_solutions(source: str) -> str:
-    """Replace each solution block by a stub and drop hidden tests; raise on unbalanced markers."""
-    out: list[str] = []
-    inside = None
-    for number, line in enumerate(source.splitlines(), start=1):
-        if BEGIN in line or BEGIN_HIDDEN in line:
-            if inside:
-                raise ValueError(f"line {number}: {line.strip()!r} inside an open block")
-            inside = END if BEGIN in line else END_HIDDEN
-            if inside == END:
-                indent = re.match(r"\s*", line).group(0)
-                out += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
-        elif END in line or END_HIDDEN in line:
-            if inside is None or inside not in line:
-                raise ValueError(f"line {number}: {line.strip()!r} without its BEGIN")
-            inside = None
-        elif inside is None:
-            out.append(line)
-    if inside:
-        raise ValueError(f"a block is not closed: missing '### {inside}'")
-    return "\n".join(out)
+#: What replaces a stored widget view in the copy.
+WIDGET_NOTE = "▶ Run this cell to get the widget: it needs a running kernel."
 
 
-def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy with solutions stubbed out and every output and execution count cleared."""
+def check_markers(nb: nbformat.NotebookNode, name: str) -> None:
+    """Raise ValueError naming the notebook and the cell if a code cell's markers are unbalanced."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for markers in (SOLUTION, HIDDEN_TESTS):
+            problem = marker_problem(cell.source, markers)
+            if problem:
+                raise ValueError(f"{name}, cell {index}: {problem}")
+
+
+def without_widget_views(outputs: list) -> list:
+    """The outputs with each stored widget view replaced by `WIDGET_NOTE`."""
+    return [new_output("display_data", data={"text/plain": WIDGET_NOTE})
+            if WIDGET_VIEW in output.get("data", {}) else output for output in outputs]
+
+
+def student_copy(nb: nbformat.NotebookNode, name: str = "notebook",
+                 banner: str | None = None) -> nbformat.NotebookNode:
+    """The learner's copy of a solved notebook (`name` is used in error messages);
+    `banner`: Markdown put in a first cell. The original is left untouched."""
     copy = nbformat.from_dict(nb)
-    for cell in copy.cells:
-        if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source)
+    check_markers(copy, name)
+    stamp(copy, name)
+    resources = {"language": copy.metadata.get("kernelspec", {}).get("language", "python")}
+    preprocessors = [ClearSolutions(), ClearHiddenTests(), LockCells()]
+    for index, cell in enumerate(copy.cells):
+        if cell.cell_type != "code":
+            continue
+        for preprocessor in preprocessors:
+            cell, resources = preprocessor.preprocess_cell(cell, resources, index)
+        cell.execution_count = None
+        if "nbgrader" in cell.metadata:  # a solution or a check: nothing to show yet
             cell.outputs = []
-            cell.execution_count = None
+        cell.outputs = without_widget_views(cell.outputs)
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output.execution_count = None
+    copy.metadata.pop("widgets", None)
+    if banner:
+        copy.cells.insert(0, new_markdown_cell(banner))
+    nbformat.validate(copy)
     return copy
+
+
+def write_copies(paths: list[Path], out: Path) -> list[Path]:
+    """Write the students' copies of `paths` into `out`; return the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        path = Path(path)
+        nb = nbformat.read(path, as_version=4)
+        nbformat.write(student_copy(nb, path.name), out / path.name)
+        written.append(out / path.name)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,11 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "student")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for path in args.notebooks or course_notebooks():
-        nb = nbformat.read(path, as_version=4)
-        nbformat.write(student_copy(nb), args.out / path.name)
-        print(f"wrote {args.out / path.name}")
+    for path in write_copies(args.notebooks or course_notebooks(), args.out):
+        print(f"wrote {path}")
     return 0
 
 
