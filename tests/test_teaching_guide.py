@@ -1,0 +1,386 @@
+"""TEACHING.md, the teachers' guide, keeps up with the notebooks, the bench table, the
+exercise checks and the Makefile.
+
+Each test fails when the guide goes stale: a new notebook without its section, an exercise
+missing from its notebook's table, a grade_id or points that changed, a run time measured
+again, a notebook that grew (its reading time), a check that now words a mistake
+differently, a `make` target renamed. Nothing here executes a notebook.
+"""
+
+import math
+import re
+from itertools import pairwise
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from benchmarks.notebooks import RESULTS, read_rows
+from mmkit.exercises import (
+    autoencoders,
+    backpropagation,
+    forward_pass,
+    gans,
+    loss_functions,
+    multimodal_data,
+    optimizers,
+    welcome,
+)
+from mmkit.paths import REPO_ROOT
+from mmkit.scratch.layers import softmax
+from tools.notebooks import course_notebooks
+
+GUIDE = REPO_ROOT / "TEACHING.md"
+#: A notebook's section starts with `## 01 · The forward pass (`01_forward_pass.ipynb`)`.
+SECTION_HEADING = re.compile(r"^## \d\d · .*\(`(\d\d_\w+\.ipynb)`\)\s*$", re.MULTILINE)
+#: A row of a section's exercise table:
+#: | # | what | `solution grade_id` | `check grade_id` | points |
+EXERCISE_ROW = re.compile(
+    r"^\|\s*\d+\s*\|.*\|\s*`(\w+)`\s*\|\s*`(check_\w+)`\s*\|\s*(\d+)\s*\|\s*$", re.MULTILINE)
+#: A row of the planning table:
+#: | 01_forward_pass.ipynb | 10.3 | 407 | 3,016 | 840 | 47 | 3 | 3 | 90 |
+TIME_ROW = re.compile(r"^\|\s*(\d\d_\w+\.ipynb)\s*\|(.*)\|\s*$", re.MULTILINE)
+CHECK_CALL = re.compile(r"\b(check_\w+)\(")
+#: The rule the guide states for a lab's length (minutes), and how far the word counts it
+#: quotes may drift from the notebook before the guide must be updated.
+WORDS_PER_MINUTE_TEXT, WORDS_PER_MINUTE_CODE = 100, 50
+MINUTES_PER_QUESTION, MINUTES_PER_EXERCISE = 3, 10
+WORD_COUNT_TOLERANCE = 0.10
+
+
+def guide() -> str:
+    return GUIDE.read_text(encoding="utf-8")
+
+
+def flat(text: str) -> str:
+    """Whitespace collapsed, so a message wrapped over lines still matches."""
+    return " ".join(text.split())
+
+
+def sections() -> dict[str, str]:
+    """Each notebook's section of the guide (up to the next `## ` heading), by file name."""
+    text = guide()
+    found = {}
+    for match in SECTION_HEADING.finditer(text):
+        rest = text[match.end():]
+        end = re.search(r"^## ", rest, re.MULTILINE)
+        found[match.group(1)] = rest[:end.start()] if end else rest
+    return found
+
+
+def exercise_checks() -> set[str]:
+    """The names of the exercise checks, as defined in mmkit/exercises/."""
+    names: set[str] = set()
+    for path in (REPO_ROOT / "mmkit" / "exercises").glob("*.py"):
+        names |= set(re.findall(r"^def (check_\w+)\(", path.read_text(), re.MULTILINE))
+    return names
+
+
+def exercises(nb: nbformat.NotebookNode) -> list[tuple[str, str, int]]:
+    """(solution grade_id, check grade_id, points) of each exercise, in notebook order.
+
+    From the cells' nbgrader metadata where present; otherwise by the kit's rule: the check
+    cell's grade_id is the check's name, 1 point; the solution cell's is the function it
+    defines (the last code cell before the check with `BEGIN SOLUTION` in it).
+    """
+    checks, found, solution = exercise_checks(), [], None
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if "BEGIN SOLUTION" in cell.source:
+            defined = re.search(r"^def (\w+)\(", cell.source, re.MULTILINE)
+            solution = cell.metadata.get("nbgrader", {}).get("grade_id", defined and defined[1])
+        called = [name for name in CHECK_CALL.findall(cell.source) if name in checks]
+        if called:
+            grading = cell.metadata.get("nbgrader", {})
+            found.append((solution, grading.get("grade_id", called[0]),
+                          int(grading.get("points", 1))))
+    return found
+
+
+def bench() -> dict[str, tuple[str, str]]:
+    """(wall time in s, peak memory in MiB) of each notebook, as the bench table prints them."""
+    rows = {}
+    for name, line in read_rows(RESULTS).items():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        rows[name] = (cells[1], cells[2])
+    return rows
+
+
+def planning_rows() -> dict[str, list[str]]:
+    return {name: [cell.strip() for cell in rest.split("|")]
+            for name, rest in TIME_ROW.findall(guide())}
+
+
+def words(nb: nbformat.NotebookNode, cell_type: str) -> int:
+    return sum(len(cell.source.split()) for cell in nb.cells if cell.cell_type == cell_type)
+
+
+def try_it_questions(nb: nbformat.NotebookNode) -> int:
+    """Numbered questions in the "**Try it**" cells (their folded answers not counted)."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "**Try it" in cell.source:
+            asked = re.sub(r"<details>.*?</details>", "", cell.source, flags=re.DOTALL)
+            count += max(1, len(re.findall(r"^\s*\d+\.\s", asked, re.MULTILINE)))
+    return count
+
+
+def test_every_course_notebook_has_its_section():
+    missing = [p.name for p in course_notebooks() if p.name not in sections()]
+    assert not missing, f"TEACHING.md has no section for {missing}"
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_every_exercise_is_listed_with_its_grade_ids_and_points(path):
+    section = sections()[path.name]
+    listed = {check: (solution, int(points))
+              for solution, check, points in EXERCISE_ROW.findall(section)}
+    expected = exercises(nbformat.read(path, as_version=4))
+    assert expected, f"{path.name} has no exercise check"
+    for solution, check, points in expected:
+        assert check in listed, f"{path.name}: `{check}` is not in its TEACHING.md table"
+        assert listed[check] == (solution, points), \
+            f"{path.name}, `{check}`: the guide says {listed[check]}, " \
+            f"the notebook {(solution, points)}"
+    assert set(listed) == {check for _, check, _ in expected}, \
+        f"{path.name}: the guide lists exercises the notebook does not have"
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_run_times_and_memory_are_the_bench_tables(path):
+    seconds, mib = bench()[path.name]
+    row = planning_rows()[path.name]
+    assert (row[0], row[1]) == (seconds, mib), \
+        f"planning table: {path.name} runs in {seconds} s, peak {mib} MiB (make bench)"
+    quoted = re.findall(r"Runs in ([\d.]+) s, peak (\d+) MiB", flat(sections()[path.name]))
+    assert quoted == [(seconds, mib)], \
+        f"{path.name}'s section should say 'Runs in {seconds} s, peak {mib} MiB'"
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_lab_times_follow_the_stated_rule(path):
+    nb = nbformat.read(path, as_version=4)
+    _, _, text, code, reading, questions, count, lab = planning_rows()[path.name]
+    text, code = int(text.replace(",", "")), int(code.replace(",", ""))
+    for quoted, actual, kind in ((text, words(nb, "markdown"), "text"),
+                                 (code, words(nb, "code"), "code")):
+        assert abs(quoted - actual) <= WORD_COUNT_TOLERANCE * actual, \
+            f"{path.name} now has {actual:,} words of {kind}; the guide says {quoted:,}"
+    assert int(reading) == round(text / WORDS_PER_MINUTE_TEXT + code / WORDS_PER_MINUTE_CODE)
+    assert int(questions) == try_it_questions(nb)
+    assert int(count) == len(exercises(nb))
+    seconds = float(bench()[path.name][0])
+    total = (int(reading) + MINUTES_PER_QUESTION * int(questions)
+             + MINUTES_PER_EXERCISE * int(count) + seconds / 60)
+    assert int(lab) == 5 * math.ceil(total / 5)
+    assert re.findall(r"a lab of about (\d+) min", flat(sections()[path.name])) == [lab]
+
+
+def test_every_make_target_named_exists():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([\w-]+):", makefile, re.MULTILINE))
+    code = re.findall(r"```.*?```|`[^`\n]+`", guide(), re.DOTALL)
+    named = {target for snippet in code for target in re.findall(r"\bmake ([\w-]+)", snippet)}
+    assert named, "the guide names no make command"
+    assert named <= targets, f"not in the Makefile: {sorted(named - targets)}"
+
+
+# --- The messages the guide quotes: each wrong answer below, and what its check says ----------
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _log_softmax(z):
+    m = z.max(axis=1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+
+def _tanh_neuron(x=1.5, w=0.8, b=-0.5):
+    return np.tanh(w * x + b)
+
+
+def _adam(p, g, m, v, t, lr, beta1, beta2, eps):
+    m, v = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g**2
+    return m, v, m / (1 - beta1**t), v / (1 - beta2**t)
+
+
+def _bce(logits, label):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, label))
+
+
+def _d_loss(real, fake):
+    return _bce(real, 1.0) + _bce(fake, 0.0)
+
+
+def _d_step(discriminator, optimizer, real, fake, detach=True, zero=True, step=True):
+    if zero:
+        optimizer.zero_grad()
+    loss = _d_loss(discriminator(real), discriminator(fake.detach() if detach else fake))
+    loss.backward()
+    if step:
+        optimizer.step()
+    return loss.item()
+
+
+def _padded(kept, length, value=0.0, dtype=None):
+    out = np.full(length, value, dtype=dtype or kept.dtype)
+    out[:len(kept)] = kept
+    return out
+
+
+def _noisy(audio, snr_db, noise, signal_power=None):
+    power = np.mean(audio**2) if signal_power is None else signal_power
+    return audio + noise * np.sqrt(power / (10 ** (snr_db / 10) * np.mean(noise**2)))
+
+
+def _amplitude_for_power(a, snr, rng):
+    noise = rng.standard_normal(a.shape)
+    return a + noise * np.sqrt(np.mean(a**2) / np.mean(noise**2)) / 10 ** (snr / 10)
+
+
+def _global_generator(a, snr, rng):
+    return _noisy(a, snr, np.random.standard_normal(a.shape))  # noqa: NPY002 (the mistake)
+
+
+#: (check, the wrong answer whose message the guide quotes in that check's notebook section).
+WRONG_ANSWERS = [
+    (welcome.check_switch_point, lambda w, b: b / w),
+    (welcome.check_switch_point, lambda w, b: (0.5 - b) / w),
+    (welcome.check_switch_point, lambda w, b: -b / w),
+    (forward_pass.check_linear_forward, lambda x, W, b: x @ W.T),
+    (forward_pass.check_linear_forward, lambda x, W, b: np.maximum(x @ W.T + b, 0)),
+    (forward_pass.check_softmax, lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)),
+    (forward_pass.check_softmax,
+     lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(axis=1, keepdims=True)),
+    (forward_pass.check_softmax, lambda z: _softmax_rows(z.T).T),
+    (forward_pass.check_count_parameters, lambda s: sum(a * b for a, b in pairwise(s))),
+    (forward_pass.check_count_parameters, lambda s: int(np.prod(s))),
+    (forward_pass.check_count_parameters,
+     lambda s: sum(a * b + b for a, b in pairwise(s)) - s[-1]),
+    (backpropagation.check_sigmoid_backward, lambda dout, y: dout * y),
+    (backpropagation.check_sigmoid_backward,
+     lambda dout, y: dout * _sigmoid(y) * (1 - _sigmoid(y))),
+    (backpropagation.check_sigmoid_backward, lambda dout, y: y * (1 - y)),
+    (backpropagation.check_linear_backward, lambda d, x, W: (d @ W, x.T @ d, d.sum(axis=0))),
+    (backpropagation.check_linear_backward, lambda d, x, W: (d @ W, d.T @ x, d.sum(axis=1))),
+    (backpropagation.check_linear_backward,
+     lambda d, x, W: (d @ W, d.T @ x / len(x), d.sum(axis=0))),
+    (backpropagation.check_tanh_neuron_gradient,
+     lambda: 2 * (_tanh_neuron() - 1) * _tanh_neuron() * (1 - _tanh_neuron()) * 1.5),
+    (backpropagation.check_tanh_neuron_gradient,
+     lambda: (_tanh_neuron() - 1) * (1 - _tanh_neuron() ** 2) * 1.5),
+    (backpropagation.check_tanh_neuron_gradient,
+     lambda: 2 * (1 - _tanh_neuron()) * (1 - _tanh_neuron() ** 2) * 1.5),
+    (loss_functions.check_mse, lambda p, t: (float(np.sum((p - t) ** 2)), 2 * (p - t) / p.size)),
+    (loss_functions.check_mse, lambda p, t: (float(np.mean((p - t) ** 2)), (p - t) / p.size)),
+    (loss_functions.check_mse, lambda p, t: (float(np.mean((p - t) ** 2)), 2 * (p - t) / len(p))),
+    (loss_functions.check_cross_entropy,
+     lambda z, y: float(-np.log((np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+                                [np.arange(len(y)), y]).mean())),
+    (loss_functions.check_cross_entropy,
+     lambda z, y: float(-np.log(_softmax_rows(z)[np.arange(len(y)), y]).mean())),
+    (loss_functions.check_cross_entropy, lambda z, y: -_log_softmax(z)[np.arange(len(y)), y]),
+    (loss_functions.check_bce_grad,
+     lambda z, y: (_sigmoid(z) - y) * _sigmoid(z) * (1 - _sigmoid(z)) / len(z)),
+    (loss_functions.check_bce_grad, lambda z, y: _sigmoid(z) - y),
+    (loss_functions.check_bce_grad, lambda z, y: (y - _sigmoid(z)) / len(z)),
+    (optimizers.check_momentum_step,
+     lambda p, g, velocity, lr, momentum: (p - lr * (momentum * velocity + g), velocity)),
+    (optimizers.check_momentum_step,
+     lambda p, g, velocity, lr, momentum: (p - lr * g, momentum * velocity + g)),
+    (optimizers.check_momentum_step,
+     lambda p, g, velocity, lr, momentum: (p - lr * (momentum * velocity + (1 - momentum) * g),
+                                           momentum * velocity + (1 - momentum) * g)),
+    (optimizers.check_adam_step,
+     lambda p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8:
+     (lambda m, v, mh, vh: (p - lr * m / (np.sqrt(v) + eps), m, v))(
+         *_adam(p, g, m, v, t, lr, beta1, beta2, eps))),
+    (optimizers.check_adam_step,
+     lambda p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8:
+     (lambda m, v, mh, vh: (p - lr * mh / np.sqrt(vh + eps), m, v))(
+         *_adam(p, g, m, v, t, lr, beta1, beta2, eps))),
+    (optimizers.check_adam_step,
+     lambda p, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8:
+     (lambda m, v, mh, vh: (p - lr * mh / (np.sqrt(vh) + eps), mh, vh))(
+         *_adam(p, g, m, v, t, lr, beta1, beta2, eps))),
+    (optimizers.check_bowl_learning_rate, lambda: 0.2),
+    (optimizers.check_bowl_learning_rate, lambda: 0.01),
+    (optimizers.check_bowl_learning_rate, lambda: 0.1),
+    (autoencoders.check_kl_divergence, lambda mu, lv: (mu**2 + lv.exp() - lv - 1).sum(1).mean()),
+    (autoencoders.check_kl_divergence, lambda mu, lv: 0.5 * (mu**2 + lv.exp() - lv - 1).sum()),
+    (autoencoders.check_kl_divergence,
+     lambda mu, lv: 0.5 * (mu**2 + (2 * lv).exp() - 2 * lv - 1).sum(1).mean()),
+    (autoencoders.check_reparameterize, lambda mu, lv, eps: mu + lv.exp() * eps),
+    (autoencoders.check_reparameterize,
+     lambda mu, lv, eps: torch.tensor(mu.detach().numpy()
+                                      + np.exp(0.5 * lv.detach().numpy()) * eps.numpy())),
+    (autoencoders.check_reparameterize, lambda mu, lv, eps: torch.exp(0.5 * lv) * eps),
+    (autoencoders.check_psnr, lambda c, e: 20 * np.log10(1 / np.mean((c - e) ** 2))),
+    (autoencoders.check_psnr, lambda c, e: 10 * np.log(1 / np.mean((c - e) ** 2))),
+    (autoencoders.check_psnr,
+     lambda c, e: np.mean(10 * np.log10(1 / np.mean((c - e) ** 2, axis=1)))),
+    (gans.check_discriminator_loss, lambda r, f: _bce(r, 0.0) + _bce(f, 1.0)),
+    (gans.check_discriminator_loss, lambda r, f: _bce(r, 1.0)),
+    (gans.check_discriminator_loss, lambda r, f: _d_loss(torch.sigmoid(r), torch.sigmoid(f))),
+    (gans.check_discriminator_loss,
+     lambda r, f: -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean()),
+    (gans.check_generator_loss, lambda f: torch.log(1 - torch.sigmoid(f)).mean()),
+    (gans.check_generator_loss, lambda f: _bce(f, 0.0)),
+    (gans.check_generator_loss, lambda f: -torch.log(torch.sigmoid(f)).mean()),
+    (gans.check_discriminator_step, lambda d, o, r, f: _d_step(d, o, r, f, detach=False)),
+    (gans.check_discriminator_step, lambda d, o, r, f: _d_step(d, o, r, f, zero=False)),
+    (gans.check_discriminator_step, lambda d, o, r, f: _d_step(d, o, r, f, step=False)),
+    (multimodal_data.check_pad_or_truncate,
+     lambda a, n: np.concatenate([np.zeros(n - len(a[:n]), a.dtype), a[:n]])),
+    (multimodal_data.check_pad_or_truncate,
+     lambda a, n: _padded(a[-n:] if 0 < n < len(a) else a[:n], n)),
+    (multimodal_data.check_pad_or_truncate, lambda a, n: _padded(a[:n], n, dtype=np.float64)),
+    (multimodal_data.check_add_noise_at_snr, _amplitude_for_power),
+    (multimodal_data.check_add_noise_at_snr, _global_generator),
+    (multimodal_data.check_add_noise_at_snr,
+     lambda a, snr, rng: _noisy(a, snr, rng.standard_normal(a.shape), np.max(np.abs(a)) ** 2)),
+    (multimodal_data.check_normalize_with_training_stats,
+     lambda train, images: (images - images.mean()) / images.std()),
+    (multimodal_data.check_normalize_with_training_stats,
+     lambda train, images: (images - train.mean(axis=0)) / (train.std(axis=0) + 1e-8)),
+    (multimodal_data.check_normalize_with_training_stats,
+     lambda train, images: (images - train.mean()) / train.std(ddof=1)),
+]
+
+
+@pytest.mark.parametrize("check, answer", WRONG_ANSWERS, ids=[
+    f"{check.__name__}-{i}" for i, (check, _) in enumerate(WRONG_ANSWERS)])
+def test_the_quoted_mistakes_are_what_the_checks_say(check, answer):
+    feedback = check(answer)
+    assert not feedback.ok
+    section = next(text for text in sections().values() if f"`{check.__name__}`" in text)
+    assert flat(f"✗ {feedback.message}") in flat(section), \
+        f"{check.__name__} now says: ✗ {feedback.message}"
+
+
+def test_the_general_messages_are_what_the_checks_say():
+    def stub(z):
+        raise NotImplementedError()
+
+    def my_softmax(z):
+        return softmax(z)
+
+    general = flat(guide().split("## How the checks answer")[1].split("\n## ")[0])
+    for answer in (stub, softmax, my_softmax):
+        feedback = forward_pass.check_softmax(answer)
+        assert not feedback.ok
+        assert flat(f"✗ {feedback.message}") in general, f"the check now says: {feedback!r}"
+
+
+def test_the_guide_is_linked_from_the_readme():
+    assert "TEACHING.md" in (REPO_ROOT / "README.md").read_text()
+
