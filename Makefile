@@ -29,7 +29,8 @@ INSTALL_ARGS := -c constraints.txt -e .[dev]
 # The install is redone only when the dependency files change.
 DEPS_KEY := $(shell cat pyproject.toml constraints.txt 2>/dev/null | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(DEPS_KEY)
-# The browser of make ui-test: Debian's Chromium (Playwright's own download is not used).
+# The browser of make ui-test: Debian's Chromium, with the fonts its labels are measured in
+# (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
 
 # The environment of every notebook run (tests, refresh, benchmarks): set here only.
@@ -61,7 +62,7 @@ chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "Installing Chromium for the browser tests (apt-get)..."; \
-			apt-get update && apt-get install -y --no-install-recommends chromium; \
+			apt-get update && apt-get install -y --no-install-recommends chromium fonts-liberation; \
 		else \
 			echo "The browser tests need Chromium at $(CHROMIUM). Install it (Debian, Ubuntu:"; \
 			echo "sudo apt-get install chromium), or name it: make $(MAKECMDGOALS) CHROMIUM=/path/to/chromium"; \
