@@ -437,10 +437,33 @@ def menu(page, top: str, item: str) -> None:
                  has_text=item).first.click()
 
 
+def status_bar(page) -> str:
+    """JupyterLab's status bar as one line (the kernel's name and state)."""
+    return " | ".join(t.strip() for t in page.locator(".jp-StatusBar-Widget").all_inner_texts())
+
+
+def wait_for_kernel(page, timeout: float = 2 * SERVER_START_S) -> None:
+    """Wait until the notebook's kernel is idle. On a loaded machine a kernel can miss its
+    start, leaving the page without one: then the page is reloaded once, which starts it
+    again. The TimeoutError names what the status bar showed."""
+    for attempt in (1, 2):
+        try:
+            wait_until(lambda: page.evaluate(RUN_STATE)["idle"], timeout / 2,
+                       "the kernel to start")
+            return
+        except TimeoutError:
+            shown = status_bar(page)
+            if attempt == 2:
+                raise TimeoutError(f"waited {timeout:.0f} s, with one reload, for the kernel to "
+                                   f"start; the status bar shows {shown!r}") from None
+            page.reload()
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+
+
 def run_all(page, timeout: float = NOTEBOOK_RUN_S) -> list[str]:
     """Clear every output, run all cells, and wait until every code cell has run (or a cell
     failed and the rest were not run) and the kernel is idle; the errors shown."""
-    wait_until(lambda: page.evaluate(RUN_STATE)["idle"], SERVER_START_S, "the kernel to start")
+    wait_for_kernel(page)
     page.locator(".jp-Notebook .jp-Cell").first.click()  # the notebook's menus apply
     menu(page, "Edit", "Clear Outputs of All Cells")
     wait_until(lambda: (lambda state: state["unrun"] == state["cells"])(page.evaluate(RUN_STATE)),
@@ -473,7 +496,13 @@ def check_notebook(context, server: LabServer, notebook: str, screenshots: Path 
         cells = [c for c in nbformat.read(server.root / notebook, as_version=4).cells
                  if c.cell_type == "code"]
         start = time.monotonic()
-        errors = run_all(page)
+        try:
+            errors = run_all(page)
+        except Exception:
+            if screenshots is not None:  # what the page showed, for the maintainer
+                screenshots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=screenshots / f"{Path(notebook).stem}-failed.png")
+            raise
         report = NotebookReport(notebook, time.monotonic() - start,
                                 len(stored_widget_cells(cells)), cell_errors=errors)
         try:  # fewer is reported below

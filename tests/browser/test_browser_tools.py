@@ -15,6 +15,7 @@ from tools.browser import (
     errors_in,
     serve_lab,
     slug,
+    wait_for_kernel,
     widget_notebooks,
 )
 
@@ -132,3 +133,39 @@ def test_the_server_is_found_when_the_free_port_was_taken_meanwhile(tmp_path, mo
         with serve_lab([notebook(tmp_path, "n.ipynb", "1 + 1")], tmp_path / "lab") as server:
             assert server.port != port
             assert server.api("status")["started"]
+
+
+class KernelPage:
+    """A page whose kernel shows idle only after `reloads_needed` reloads."""
+
+    def __init__(self, reloads_needed):
+        self.reloads_needed, self.reloads = reloads_needed, 0
+
+    def evaluate(self, script):
+        return {"idle": self.reloads >= self.reloads_needed}
+
+    def reload(self):
+        self.reloads += 1
+
+    def wait_for_selector(self, selector, timeout):
+        pass
+
+    def locator(self, selector):
+        page = self
+
+        class StatusBar:
+            def all_inner_texts(self):
+                return ["Python 3 (ipykernel)", "Idle" if page.evaluate("")["idle"] else
+                        "Connecting"]
+        return StatusBar()
+
+
+def test_a_kernel_that_missed_its_start_gets_one_reload_then_a_named_failure():
+    page = KernelPage(reloads_needed=1)
+    wait_for_kernel(page, timeout=0.2)
+    assert page.reloads == 1
+    page = KernelPage(reloads_needed=2)
+    with pytest.raises(TimeoutError, match="with one reload") as failure:
+        wait_for_kernel(page, timeout=0.2)
+    assert "shows 'Python 3 (ipykernel) | Connecting'" in str(failure.value)
+    assert page.reloads == 1
