@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from benchmarks.notebooks import RESULTS, read_rows
 from mmkit.exercises import (
+    attention,
     autoencoders,
     backpropagation,
     forward_pass,
@@ -251,6 +252,21 @@ def _global_generator(a, snr, rng):
     return _noisy(a, snr, np.random.standard_normal(a.shape))  # noqa: NPY002 (the mistake)
 
 
+def _attention(q, k, v, mask=None, scale=None, fill=float("-inf")):
+    scores = q @ k.T * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, fill)
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+def _attention_masked_after(q, k, v, mask=None):
+    weights = torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1)
+    if mask is not None:
+        weights = weights * mask
+    return weights @ v, weights
+
+
 #: (check, the wrong answer whose message the guide quotes in that check's notebook section).
 WRONG_ANSWERS = [
     (welcome.check_switch_point, lambda w, b: b / w),
@@ -339,6 +355,16 @@ WRONG_ANSWERS = [
     (gans.check_discriminator_step, lambda d, o, r, f: _d_step(d, o, r, f, detach=False)),
     (gans.check_discriminator_step, lambda d, o, r, f: _d_step(d, o, r, f, zero=False)),
     (gans.check_discriminator_step, lambda d, o, r, f: _d_step(d, o, r, f, step=False)),
+    (attention.check_attention, lambda q, k, v, mask=None: _attention(q, k, v, mask, 1.0)),
+    (attention.check_attention, _attention_masked_after),
+    (attention.check_attention, lambda q, k, v, mask=None: _attention(q, k, v, mask, fill=0.0)),
+    (attention.check_causal_mask, lambda n: torch.ones(n, n, dtype=torch.bool).tril(1)),
+    (attention.check_causal_mask, lambda n: torch.ones(n, n, dtype=torch.bool).tril(-1)),
+    (attention.check_causal_mask, lambda n: torch.ones(n, n, dtype=torch.bool).triu(1)),
+    (attention.check_split_heads, lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1)),
+    (attention.check_split_heads, lambda x, h: x.view(x.shape[0], x.shape[1], h, -1)),
+    (attention.check_split_heads,
+     lambda x, h: x.view(x.shape[0], x.shape[1], -1, h).permute(0, 3, 1, 2)),
     (multimodal_data.check_pad_or_truncate,
      lambda a, n: np.concatenate([np.zeros(n - len(a[:n]), a.dtype), a[:n]])),
     (multimodal_data.check_pad_or_truncate,

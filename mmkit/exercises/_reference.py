@@ -267,3 +267,32 @@ def gans_discriminator_step(discriminator, real, fake, lr):
     optimizer.step()
     flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
     return flat.numpy().copy(), loss.item()
+
+
+# --- 07 attention ---------------------------------------------------------------------------
+
+
+def attention_scaled_dot_product(q, k, v, mask=None):
+    """softmax(q kᵀ / √d, masked) v and the weights, by F.scaled_dot_product_attention in
+    float64: q (L, d), k (S, d), v (S, dv), mask bool (L, S) True where query i may attend
+    to key j, or None → (out (L, dv), weights (L, S)). The weights are the same call with
+    the values replaced by the identity (S, S): weights @ I = weights."""
+    q, k, v = (torch.as_tensor(np.asarray(t, dtype=np.float64)) for t in (q, k, v))
+    mask = None if mask is None else torch.as_tensor(np.asarray(mask, dtype=bool))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    out = sdpa(q, k, v, attn_mask=mask)
+    weights = sdpa(q, k, torch.eye(k.shape[-2], dtype=torch.float64), attn_mask=mask)
+    return out.numpy(), weights.numpy()
+
+
+def attention_causal_mask(length):
+    """(L, L) bool, True where position i may see position j (j ≤ i), from PyTorch's
+    nn.Transformer.generate_square_subsequent_mask (−inf on the future, 0 elsewhere)."""
+    return (torch.nn.Transformer.generate_square_subsequent_mask(length) == 0).numpy()
+
+
+def attention_split_heads(x, num_heads):
+    """x (B, L, E) → (B, H, L, E / H): the features unflattened into (H, D), the head axis
+    moved before the positions, by torch's unflatten and movedim."""
+    x = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    return x.unflatten(-1, (num_heads, -1)).movedim(-2, 1).numpy()
