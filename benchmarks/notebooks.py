@@ -46,16 +46,26 @@ def measure(path: Path) -> Measurement:
     return Measurement(Path(path).name, wall, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB
 
 
-def read_rows(table: Path) -> dict[str, str]:
-    """The rows already in a results table, keyed by notebook name."""
-    if not table.is_file():
-        return {}
-    rows = {}
-    for line in table.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if line.startswith("| ") and cells[0].endswith(".ipynb"):
-            rows[cells[0]] = line
+def rows_by_notebook(table: Path) -> dict[str, list[str]]:
+    """The rows already in a results table, grouped by the notebook of their first column."""
+    rows: dict[str, list[str]] = {}
+    if table.is_file():
+        for line in table.read_text().splitlines():
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if line.startswith("| ") and cells[0].endswith(".ipynb"):
+                rows.setdefault(cells[0], []).append(line)
     return rows
+
+
+def read_rows(table: Path) -> dict[str, str]:
+    """The rows already in a results table of one row per notebook, keyed by its name."""
+    return {name: lines[-1] for name, lines in rows_by_notebook(table).items()}
+
+
+def write_results(table: Path, lines: list[str]) -> None:
+    """Write a results table (Markdown lines), making its folder if needed."""
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_text("\n".join(lines))
 
 
 def machine() -> str:
@@ -86,8 +96,7 @@ def write_table(rows: dict[str, str], table: Path) -> None:
         *(rows[name] for name in sorted(rows)),
         "",
     ]
-    table.parent.mkdir(parents=True, exist_ok=True)
-    table.write_text("\n".join(text))
+    write_results(table, text)
 
 
 def main(paths: list[Path], table: Path = RESULTS) -> None:

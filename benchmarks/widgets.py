@@ -13,7 +13,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from benchmarks.notebooks import machine
+from benchmarks.notebooks import machine, rows_by_notebook, write_results
 from mmkit.paths import REPO_ROOT
 from tools.browser import NotebookReport, widget_driver, widget_notebooks
 
@@ -38,15 +38,8 @@ def rows_of(report: NotebookReport) -> list[str]:
     return rows
 
 
-def read_rows(table: Path) -> dict[str, list[str]]:
-    """The rows already in a results table, grouped by notebook."""
-    rows: dict[str, list[str]] = {}
-    if table.is_file():
-        for line in table.read_text().splitlines():
-            cells = [cell.strip() for cell in line.strip("|").split("|")]
-            if line.startswith("| ") and cells[0].endswith(".ipynb"):
-                rows.setdefault(cells[0], []).append(line)
-    return rows
+#: The rows already in a results table, grouped by notebook.
+read_rows = rows_by_notebook
 
 
 def write_table(rows: dict[str, list[str]], table: Path, actions: int = ACTIONS) -> None:
@@ -72,8 +65,7 @@ def write_table(rows: dict[str, list[str]], table: Path, actions: int = ACTIONS)
         *(row for name in sorted(rows) for row in rows[name]),
         "",
     ]
-    table.parent.mkdir(parents=True, exist_ok=True)
-    table.write_text("\n".join(text))
+    write_results(table, text)
 
 
 def main(paths: list[Path], table: Path = RESULTS, actions: int = ACTIONS) -> None:

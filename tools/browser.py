@@ -56,14 +56,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 #: A laptop's browser window; JupyterLab's default layout (file browser open) inside it.
 VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOTS = REPO_ROOT / "build" / "ui-test"
-#: The environment of `make lab` (Makefile's LAB_ENV), with one thread as in the test runs
-#: and no progress bars (tqdm's are widgets too, with nothing to move).
-LAB_VARIABLES = {
-    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-    "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    "MMKIT_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1", "TQDM_DISABLE": "1",
-}
 #: JupyterLab settings for the test: no news toast, every cell in the page (no windowing).
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
@@ -107,11 +99,10 @@ def free_port() -> int:
 
 
 def lab_environment(workdir: Path) -> dict[str, str]:
-    """This process's environment, offline and single-threaded like a lab, with JupyterLab's
-    configuration, data, settings, workspaces and runtime folders under `workdir`."""
+    """This process's environment (`make ui-test` and `make bench` give it the Makefile's
+    RUN_ENV: offline, one thread, no progress bars) with JupyterLab's configuration, data,
+    settings, workspaces and runtime folders under `workdir`."""
     env = dict(os.environ)
-    for name, value in LAB_VARIABLES.items():
-        env.setdefault(name, value)
     env.setdefault("IPYTHONDIR", str(workdir / "ipython"))  # no profile's start-up files
     for name, folder in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                          ("JUPYTER_RUNTIME_DIR", "runtime"),
@@ -162,21 +153,24 @@ def wait_for_server(server: LabServer, timeout: float = SERVER_START_S) -> None:
 
     The port is read from the server's own jpserver-<pid>.json: if another process took
     the free port first, JupyterLab moved on to the next one."""
-    deadline = time.monotonic() + timeout
     info = server.runtime / f"jpserver-{server.process.pid}.json"
-    while True:
+
+    def answers() -> bool:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with code {server.process.returncode} "
+                               f"before answering:\n{server.log_tail()}")
         try:
             server.port = json.loads(info.read_text())["port"]
             server.api("status")
-            return
-        except (OSError, ValueError, KeyError, urllib.error.HTTPError) as error:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with code {server.process.returncode} "
-                                   f"before answering:\n{server.log_tail()}") from error
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterLab did not answer {server.base}/api/status within "
-                                   f"{timeout:.0f} s:\n{server.log_tail()}") from error
-            time.sleep(0.25)
+        except (OSError, ValueError, KeyError, urllib.error.HTTPError):
+            return False
+        return True
+
+    try:
+        wait_until(answers, timeout, f"{server.base}/api/status", poll=0.25)
+    except TimeoutError:
+        raise TimeoutError(f"JupyterLab did not answer {server.base}/api/status within "
+                           f"{timeout:.0f} s:\n{server.log_tail()}") from None
 
 
 def stop_server(server: LabServer) -> None:
