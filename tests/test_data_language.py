@@ -5,7 +5,21 @@ import re
 import numpy as np
 import pytest
 
-from mmkit.data.language import DIGITS, LEVELS, PRIMES, WORDS, add_typos, corpus, make_clue
+from mmkit.data.language import (
+    DIGITS,
+    GRAMMAR,
+    LEVELS,
+    PRIMES,
+    WORDS,
+    Statement,
+    add_typos,
+    corpus,
+    is_true,
+    make_clue,
+    parse,
+    parses,
+    split_sentences,
+)
 
 NUMBER = {**{word: n for n, word in enumerate(WORDS)}, **{str(n): n for n in range(10)}}
 
@@ -85,3 +99,84 @@ def test_corpus_states_only_true_facts():
 def test_bad_arguments_are_named(digit, level):
     with pytest.raises(ValueError, match="must be"):
         make_clue(digit, level, np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus's grammar: parse, check the fact, split into distinct held-out sentences
+
+
+@pytest.mark.parametrize("digit_rate", [0.0, 0.5])
+def test_every_corpus_sentence_parses_and_holds(digit_rate):
+    sentences = corpus(2000, seed=3, digit_rate=digit_rate)
+    assert all(parses(s) for s in sentences)
+    assert all(is_true(s) for s in sentences)
+    kinds = {parse(s).kind for s in sentences}
+    assert kinds == set(GRAMMAR)
+
+
+@pytest.mark.parametrize(("sentence", "statement"), [
+    ("three plus four is seven", Statement("arithmetic", (3, 4, 7), "plus")),
+    ("3 x 2 is six", Statement("arithmetic", (3, 2, 6), "x")),
+    ("before six comes five", Statement("order", (6, 5), "before")),
+    ("two is greater than nine", Statement("comparison", (2, 9), "greater than")),
+    ("  nine   is an odd number ", Statement("property", (9,), "an odd number")),
+])
+def test_parse_reads_numbers_and_relation(sentence, statement):
+    assert parse(sentence) == statement
+
+
+@pytest.mark.parametrize(("sentence", "true"), [
+    ("three plus four is seven", True), ("three plus four is nine", False),
+    ("two minus five is three", False), ("seven minus five is two", True),
+    ("after six comes seven", True), ("after six comes five", False),
+    ("before six comes five", True), ("one is less than two", True),
+    ("two is less than two", False), ("two is equal to two", True),
+    ("nine is a prime number", False), ("one is not a prime number", True),
+    ("zero is an even number", True), ("4 x 2 is eight", True),
+])
+def test_holds_checks_the_fact(sentence, true):
+    assert parse(sentence).holds() is true
+    assert is_true(sentence) is true
+
+
+@pytest.mark.parametrize("sentence", [
+    "", "three plus four", "three plus four is", "after six seven", "six is a even number",
+    "Three plus four is seven", "three plus four is 7", "ten is an even number",
+    "after six comes seven .", "seven is less then nine",
+])
+def test_what_is_not_a_sentence_does_not_parse(sentence):
+    assert parse(sentence) is None and not parses(sentence) and not is_true(sentence)
+
+
+@pytest.mark.parametrize("bad", [None, 7, ["three plus four is seven"]])
+def test_parse_names_what_it_expected(bad):
+    with pytest.raises(TypeError, match=f"expected a str, got {type(bad).__name__}"):
+        parse(bad)
+
+
+def test_split_sentences_holds_out_distinct_sentences():
+    sentences = corpus(3000, seed=0)
+    train, val, test = split_sentences(sentences, val_size=0.2, test_size=0.1, seed=1)
+    assert set(train) | set(val) | set(test) == set(sentences)
+    assert not (set(train) & set(val) or set(train) & set(test) or set(val) & set(test))
+    assert len(train) + len(val) + len(test) == len(set(sentences))
+    assert (len(val), len(test)) == (round(0.2 * len(set(sentences))),
+                                     round(0.1 * len(set(sentences))))
+    assert train == sorted(train) and val == sorted(val)
+    assert split_sentences(list(reversed(sentences)), 0.2, 0.1, seed=1) == (train, val, test)
+    assert split_sentences(sentences, 0.2, 0.1, seed=2) != (train, val, test)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"val_size": 1.2}, "val_size must be a fraction"),
+    ({"test_size": -0.1}, "test_size must be a fraction"),
+    ({"val_size": 0.5, "test_size": 0.5}, "must leave sentences to train on"),
+])
+def test_split_sentences_names_bad_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        split_sentences(["one is less than two"], **kwargs)
+
+
+def test_split_sentences_refuses_one_string():
+    with pytest.raises(TypeError, match="got one str"):
+        split_sentences("one is less than two")

@@ -16,7 +16,7 @@ from mmkit.data.text import (
     PACKAGE,
     STOP_WORDS,
     TOKENIZER_SHA256,
-    TokenizerFileError,
+    ModelFileError,
     WordVocab,
     bert_tokenizer,
     clean_text,
@@ -113,7 +113,7 @@ def test_a_tampered_tokenizer_file_is_refused_by_name(tmp_path):
     with open(folder / "vocab.txt", "a", encoding="utf-8") as f:
         f.write("sneaky\n")
     actual = hashlib.sha256((folder / "vocab.txt").read_bytes()).hexdigest()
-    with pytest.raises(TokenizerFileError, match=r"vocab\.txt") as error:
+    with pytest.raises(ModelFileError, match=r"vocab\.txt") as error:
         tokenizer_dir(folder)
     assert actual in str(error.value) and TOKENIZER_SHA256["vocab.txt"] in str(error.value)
 

