@@ -27,6 +27,8 @@ from mmkit.exercises import (
     loss_functions,
     multimodal_data,
     optimizers,
+    scale,
+    transformers,
     welcome,
 )
 from mmkit.paths import REPO_ROOT
@@ -267,6 +269,21 @@ def _attention_masked_after(q, k, v, mask=None):
     return weights @ v, weights
 
 
+def _top_k(z, k):
+    if k is None or k >= len(z):
+        return z
+    return z.masked_fill(z < torch.topk(z, k).values[-1], float("-inf"))
+
+
+def _bert_mask(ids, pick, draw, random_words, rate, words=True, label_all=False,
+               mask_all=False):
+    chosen = (pick < rate) & ((ids >= 5) if words else True)
+    inputs = torch.where(chosen & ((draw < 0.8) | mask_all), 4, ids)
+    swap = chosen & (draw >= 0.8) & (draw < 0.9) & (not mask_all)
+    inputs = torch.where(swap, random_words, inputs)
+    return inputs, ids if label_all else torch.where(chosen, ids, -100)
+
+
 #: (check, the wrong answer whose message the guide quotes in that check's notebook section).
 WRONG_ANSWERS = [
     (welcome.check_switch_point, lambda w, b: b / w),
@@ -365,6 +382,28 @@ WRONG_ANSWERS = [
     (attention.check_split_heads, lambda x, h: x.view(x.shape[0], x.shape[1], h, -1)),
     (attention.check_split_heads,
      lambda x, h: x.view(x.shape[0], x.shape[1], -1, h).permute(0, 3, 1, 2)),
+    (transformers.check_next_token_probs,
+     lambda z, t, k=None: torch.softmax(_top_k(z, k), -1) / t),
+    (transformers.check_next_token_probs,
+     lambda z, t, k=None: torch.softmax(_top_k(z / t, None if k is None else k + 1), -1)),
+    (transformers.check_next_token_probs, lambda z, t, k=None: _top_k(z / t, k)),
+    (transformers.check_next_token_rows,
+     lambda ids: (ids[:, :-1], torch.where(ids[:, :-1] == 0, -1, ids[:, :-1]))),
+    (transformers.check_next_token_rows,
+     lambda ids: (ids[:, 1:], torch.where(ids[:, :-1] == 0, -1, ids[:, :-1]))),
+    (transformers.check_next_token_rows, lambda ids: (ids[:, :-1], ids[:, 1:])),
+    (transformers.check_bert_mask, lambda *args: _bert_mask(*args, words=False)),
+    (transformers.check_bert_mask, lambda *args: _bert_mask(*args, label_all=True)),
+    (transformers.check_bert_mask, lambda *args: _bert_mask(*args, mask_all=True)),
+    (scale.check_block_parameters, lambda C: 12 * C * C + 9 * C),
+    (scale.check_block_parameters, lambda C: 12 * C * C + 4 * C),
+    (scale.check_block_parameters, lambda C: 6 * C * C + 10 * C),
+    (scale.check_adam_memory, lambda n, b: b * n),
+    (scale.check_adam_memory, lambda n, b: 3 * b * n),
+    (scale.check_adam_memory, lambda n, b: 16 * n),
+    (scale.check_training_flops, lambda n, t: 2 * n * t),
+    (scale.check_training_flops, lambda n, t: 3 * n * t),
+    (scale.check_training_flops, lambda n, t: 4 * n * t),
     (multimodal_data.check_pad_or_truncate,
      lambda a, n: np.concatenate([np.zeros(n - len(a[:n]), a.dtype), a[:n]])),
     (multimodal_data.check_pad_or_truncate,

@@ -296,3 +296,81 @@ def attention_split_heads(x, num_heads):
     moved before the positions, by torch's unflatten and movedim."""
     x = torch.as_tensor(np.asarray(x, dtype=np.float64))
     return x.unflatten(-1, (num_heads, -1)).movedim(-2, 1).numpy()
+
+
+# --- 09 scale -------------------------------------------------------------------------------
+
+
+def scale_block_parameters(n_embd):
+    """The parameters of one Transformer block of width C = n_embd (attention with Q, K, V
+    and output projections, an MLP C → 4C → C, two layer norms), counted on PyTorch's own
+    nn.TransformerEncoderLayer built with those sizes."""
+    layer = torch.nn.TransformerEncoderLayer(d_model=n_embd, nhead=1,
+                                             dim_feedforward=4 * n_embd)
+    return sum(p.numel() for p in layer.parameters())
+
+
+_DTYPES = {2: torch.bfloat16, 4: torch.float32, 8: torch.float64}
+
+
+def scale_adam_training_bytes(parameters, bytes_per_value):
+    """Bytes that training with Adam holds per model, measured: a tensor of `parameters`
+    values of `bytes_per_value` bytes (2, 4 or 8), one torch.optim.Adam step, then the bytes
+    of the weights, of their gradient and of every state tensor Adam allocated."""
+    weights = torch.zeros(parameters, dtype=_DTYPES[bytes_per_value], requires_grad=True)
+    optimizer = torch.optim.Adam([weights], foreach=False)
+    weights.sum().backward()
+    optimizer.step()
+    states = [t for t in optimizer.state[weights].values() if t.dim() > 0]
+    return sum(t.numel() * t.element_size() for t in [weights, weights.grad, *states])
+
+
+def scale_training_flops(parameters, tokens):
+    """Training FLOPs of `parameters` weights on `tokens` tokens, counted by PyTorch's
+    FlopCounterMode over one forward and backward pass of a bias-free linear layer with
+    that many weights, inside a network (its input needs a gradient too)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = torch.zeros(tokens, parameters, requires_grad=True)
+    layer = torch.nn.Linear(parameters, 1, bias=False)
+    with FlopCounterMode(display=False) as counter:
+        layer(x).sum().backward()
+    return counter.get_total_flops()
+
+
+# --- 08 transformers_bert_gpt ---------------------------------------------------------------
+
+
+def transformers_next_token_probs(logits, temperature, top_k=None):
+    """Sampling's distribution over the next token, by sorting: logits (..., V) divided by
+    the temperature, every logit outside the top_k largest (by a descending sort, so
+    exactly k kept when there are no ties) sent to −inf, then torch's softmax."""
+    z = torch.as_tensor(np.asarray(logits, dtype=np.float64)) / temperature
+    if top_k is not None and top_k < z.shape[-1]:
+        order = torch.argsort(z, dim=-1, descending=True)
+        outside = torch.zeros_like(z, dtype=torch.bool).scatter(-1, order[..., top_k:], True)
+        z = z.masked_fill(outside, float("-inf"))
+    return torch.nn.functional.softmax(z, dim=-1).numpy()
+
+
+def transformers_next_token_rows(ids, pad_id=0, ignore_index=-1):
+    """ids (N, L) → (inputs (N, L − 1), targets (N, L − 1)) by torch.narrow: the targets are
+    the ids one step ahead, with `ignore_index` where they are padding."""
+    ids = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+    length = ids.shape[1] - 1
+    inputs, ahead = ids.narrow(1, 0, length), ids.narrow(1, 1, length)
+    return inputs.numpy(), torch.where(ahead == pad_id, ignore_index, ahead).numpy()
+
+
+def transformers_bert_mask(ids, pick, draw, random_words, rate, special_ids, mask_id):
+    """BERT's 80/10/10 masking from given draws, by torch.isin and torch.bucketize: the
+    words (ids not in `special_ids`) with pick < rate are chosen; a chosen word becomes
+    `mask_id` (draw < 0.8), `random_words` (0.8 ≤ draw < 0.9) or stays (draw ≥ 0.9); the
+    labels are the chosen words' ids, −100 elsewhere. → (inputs, labels) as NumPy."""
+    ids, pick, draw, random_words = (torch.as_tensor(np.asarray(a))
+                                     for a in (ids, pick, draw, random_words))
+    chosen = ~torch.isin(ids, torch.as_tensor(list(special_ids))) & (pick < rate)
+    kind = torch.bucketize(draw, torch.tensor([0.8, 0.9], dtype=draw.dtype), right=True)
+    replacement = torch.stack([torch.full_like(ids, mask_id), random_words, ids])
+    inputs = torch.where(chosen, replacement.gather(0, kind[None]).squeeze(0), ids)
+    return inputs.numpy(), torch.where(chosen, ids, -100).numpy()

@@ -495,15 +495,25 @@ def next_word_probabilities(model: GPT, prompt: str = "", temperature: float = 1
 
 # --- BERT: a tiny encoder trained by masked-language modelling ----------------------------------
 
-def tiny_bert(vocab_size: int, hidden_size: int = 96, num_layers: int = 2, num_heads: int = 4,
-              max_length: int = 16, dropout: float = 0.0) -> Any:
+def tiny_bert(vocab_size: int, hidden_size: int = 64, num_layers: int = 2, num_heads: int = 4,
+              max_length: int = 16, dropout: float = 0.0,
+              initializer_range: float | None = None) -> Any:
     """A tiny BERT for masked-language modelling: transformers' `BertForMaskedLM` with a
     `BertConfig` of our sizes (MLP 4 × hidden; <pad> = 0). Built from the config, never
     downloaded. Its layer is our Block without the causal mask, with the layer norms after
-    the residual sums (post-norm, as the original BERT). Seed torch before calling."""
+    the residual sums (post-norm, as the original BERT). Seed torch before calling.
+
+    initializer_range: the standard deviation of the initial weights; None gives
+    1/√hidden_size. BERT's 0.02 was chosen for its 768 features; at 64 features it
+    makes the first outputs so small that training idles on a plateau for hundreds of steps.
+    """
     from transformers import BertConfig, BertForMaskedLM
 
-    config = BertConfig(vocab_size=check_count(vocab_size, "vocab_size", minimum=1),
+    hidden_size = check_count(hidden_size, "hidden_size", minimum=1)
+    if initializer_range is None:
+        initializer_range = 1 / math.sqrt(hidden_size)
+    config = BertConfig(initializer_range=check_positive(initializer_range, "initializer_range"),
+                        vocab_size=check_count(vocab_size, "vocab_size", minimum=1),
                         hidden_size=hidden_size, num_hidden_layers=num_layers,
                         num_attention_heads=num_heads, intermediate_size=4 * hidden_size,
                         max_position_embeddings=max_length, type_vocab_size=1,
@@ -544,19 +554,22 @@ def mask_tokens(ids: torch.Tensor, vocab_size: int, rate: float = 0.15,
 
 def train_masked_lm(model: Any, ids: torch.Tensor, attention_mask: torch.Tensor,
                     epochs: int = 60, batch_size: int = 32, lr: float = 3e-3, rate: float = 0.15,
-                    warmup_steps: int = 0, seed: int = 0,
+                    warmup_steps: int = 0, weight_decay: float = 0.0, seed: int = 0,
                     snapshot: Callable[[], Any] | None = None, snapshot_every: int = 1,
                     progress: bool = False) -> History:
     """Train a BERT by masked-language modelling with AdamW: every step masks a fresh
     `rate` of the words of its batch (`mask_tokens`) and lowers the cross-entropy of the
     masked words. The learning rate rises linearly over the first `warmup_steps` steps
-    (BERT's layer norms after the residual sums make its first steps fragile).
+    (the layer norms after the residual sums make the first steps fragile), then stays
+    (transformers' `get_constant_schedule_with_warmup`; BERT's own schedule then decays
+    it linearly to 0, which in a run this short stops learning before it has taken off).
     Returns the History (history["loss"] per epoch)."""
+    from transformers import get_constant_schedule_with_warmup
+
     optimizer = torch.optim.AdamW(model.parameters(), lr=check_positive(lr, "lr"),
-                                  weight_decay=0.0)
-    warmup = check_count(warmup_steps, "warmup_steps")
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / (warmup + 1)))
+                                  weight_decay=check_non_negative(weight_decay, "weight_decay"))
+    schedule = get_constant_schedule_with_warmup(optimizer,
+                                                 check_count(warmup_steps, "warmup_steps"))
     masking = torch.Generator().manual_seed(seed + 1)
     vocab_size = model.config.vocab_size
 
@@ -603,6 +616,24 @@ class Blank:
         words = self.sentence.split()
         words[self.position] = self.guess
         return " ".join(words)
+
+    @property
+    def true(self) -> bool:
+        """Does the guess make the sentence true (`language.is_true`)? In "two is less than
+        [MASK]" seven is as right as the original nine; in "three plus four is [MASK]" only
+        seven is."""
+        return language.is_true(self.filled)
+
+    @property
+    def chance(self) -> float:
+        """The share of the ten number words that make the sentence true: how often a guess
+        at random is right here (0.1 where one word is, up to 0.9)."""
+        words = self.sentence.split()
+        fits = 0
+        for word in language.WORDS:
+            words[self.position] = word
+            fits += language.is_true(" ".join(words))
+        return fits / len(language.WORDS)
 
 
 @torch.no_grad()
