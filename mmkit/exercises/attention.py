@@ -25,6 +25,7 @@ from mmkit.demos import attention as demos
 from mmkit.exercises import _reference
 from mmkit.exercises.feedback import (
     Feedback,
+    as_numbers,
     attempt,
     check,
     correct,
@@ -33,13 +34,6 @@ from mmkit.exercises.feedback import (
     wrong,
 )
 from mmkit.models import attention as models
-
-
-def _numbers(answer: object) -> object:
-    """A tensor answer as NumPy numbers (detached); anything else unchanged."""
-    if isinstance(answer, torch.Tensor):
-        return answer.detach().cpu().numpy()
-    return answer
 
 
 def _softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -117,7 +111,7 @@ def check_attention(attention: Callable) -> Feedback:
         problem = unpack(answer, ("out", "weights"))
         if problem is not None:
             return problem
-        out, weights = (_numbers(a) for a in answer)
+        out, weights = (as_numbers(a) for a in answer)
         expected_out, expected_weights = _reference.attention_scaled_dot_product(q, k, v, mask)
         where = ("" if mask is None and q.shape == k.shape else
                  " (with a mask)" if mask is not None else
@@ -169,13 +163,13 @@ def check_causal_mask(causal_mask: Callable) -> Feedback:
     for length in (5, 1, 8):
         answer = attempt(causal_mask, length)
         expected = _reference.attention_causal_mask(length)
-        problem = diagnose(_numbers(answer), expected, _causal_mistakes(length),
+        problem = diagnose(as_numbers(answer), expected, _causal_mistakes(length),
                            f"your mask for L = {length}",
                            hint="True on and below the diagonal: torch.tril, or "
                                 "j ≤ i with torch.arange.")
         if problem is not None:
             return problem
-        dtype = np.asarray(_numbers(answer)).dtype
+        dtype = np.asarray(as_numbers(answer)).dtype
         if dtype.kind != "b":
             return wrong(f"The pattern is right, but the mask holds {dtype} values: return "
                          "bools (torch.bool). A float or integer mask is *added* to the "
@@ -224,7 +218,7 @@ def check_split_heads(split_heads: Callable) -> Feedback:
     for x, heads in _heads_cases():
         answer = attempt(split_heads, torch.tensor(x), heads)
         expected = _reference.attention_split_heads(x, heads)
-        problem = diagnose(_numbers(answer), expected, _heads_mistakes(x, heads),
+        problem = diagnose(as_numbers(answer), expected, _heads_mistakes(x, heads),
                            f"your heads for x {x.shape}, H = {heads}",
                            hint=f"expected shape (B, H, L, D) = {expected.shape}.")
         if problem is not None:

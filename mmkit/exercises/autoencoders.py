@@ -23,6 +23,7 @@ from mmkit.demos import autoencoders as demos
 from mmkit.exercises import _reference
 from mmkit.exercises.feedback import (
     Feedback,
+    as_numbers,
     attempt,
     check,
     correct,
@@ -30,14 +31,6 @@ from mmkit.exercises.feedback import (
     wrong,
 )
 from mmkit.models import autoencoder as models
-
-
-def _numbers(answer: object) -> object:
-    """A tensor answer as NumPy numbers (detached); anything else unchanged."""
-    if isinstance(answer, torch.Tensor):
-        return answer.detach().cpu().numpy()
-    return answer
-
 
 # --- exercise 1: the KL term ------------------------------------------------------------------
 
@@ -59,7 +52,7 @@ def check_kl_divergence(kl_divergence: Callable) -> Feedback:
     mu, logvar = _vae_inputs()
     n, latent = mu.shape
     expected = _reference.autoencoders_kl_divergence(mu, logvar)
-    out = _numbers(attempt(kl_divergence, torch.tensor(mu), torch.tensor(logvar)))
+    out = as_numbers(attempt(kl_divergence, torch.tensor(mu), torch.tensor(logvar)))
     var = np.exp(logvar)
     per_dimension = 0.5 * (mu**2 + var - logvar - 1)
     problem = diagnose(out, expected, [
@@ -110,7 +103,7 @@ def check_reparameterize(reparameterize: Callable) -> Feedback:
     logvar_t = torch.tensor(logvar, requires_grad=True)
     out = attempt(reparameterize, mu_t, logvar_t, torch.tensor(eps))
     std = np.exp(0.5 * logvar)
-    problem = diagnose(_numbers(out), expected, [
+    problem = diagnose(as_numbers(out), expected, [
         (mu + np.exp(logvar) * eps, "You scaled ε by the variance σ² = exp(logvar): scale it "
                                     "by the standard deviation σ = exp(logvar / 2)."),
         (mu + logvar * eps, "logvar is log σ², not σ: σ = exp(logvar / 2)."),
@@ -164,7 +157,7 @@ def check_psnr(psnr: Callable) -> Feedback:
     images (N, 64) in [0, 1]."""
     clean, estimate = _psnr_inputs()
     expected = _reference.autoencoders_psnr(clean, estimate)
-    out = _numbers(attempt(psnr, clean.copy(), estimate.copy()))
+    out = as_numbers(attempt(psnr, clean.copy(), estimate.copy()))
     squared = (clean - estimate) ** 2
     mse = squared.mean()
     per_image = -10 * np.log10(squared.mean(axis=1))

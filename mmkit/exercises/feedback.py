@@ -209,6 +209,14 @@ def _index(flat: int, shape: tuple[int, ...]) -> list[int]:
     return [int(i) for i in np.unravel_index(flat, shape)] if shape else []
 
 
+def as_numbers(answer: object) -> object:
+    """A PyTorch tensor answer as NumPy numbers (detached, on the CPU); anything else
+    unchanged. (Duck-typed, so that the NumPy-only notebooks never import torch.)"""
+    if hasattr(answer, "detach") and hasattr(answer, "numpy"):
+        return answer.detach().cpu().numpy()
+    return answer
+
+
 def compare(answer: object, expected: np.ndarray, name: str = "your answer",
             rtol: float = 1e-6, atol: float = 1e-8) -> Feedback:
     """Compare an array answer with the expected array and name the mistake if there is one."""

@@ -26,6 +26,7 @@ from mmkit.demos import transformers as demos
 from mmkit.exercises import _reference
 from mmkit.exercises.feedback import (
     Feedback,
+    as_numbers,
     attempt,
     check,
     correct,
@@ -34,13 +35,6 @@ from mmkit.exercises.feedback import (
     wrong,
 )
 from mmkit.models import transformer as models
-
-
-def _numbers(answer: object) -> object:
-    """A tensor answer as NumPy numbers (detached); anything else unchanged."""
-    if isinstance(answer, torch.Tensor):
-        return answer.detach().cpu().numpy()
-    return answer
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -117,7 +111,7 @@ def check_next_token_probs(next_token_probs: Callable) -> Feedback:
         answer = attempt(next_token_probs, torch.tensor(logits), temperature, top_k)
         expected = _reference.transformers_next_token_probs(logits, temperature, top_k)
         where = f"temperature {temperature:g}, top_k {top_k}"
-        problem = diagnose(_numbers(answer), expected,
+        problem = diagnose(as_numbers(answer), expected,
                            _probs_mistakes(logits, temperature, top_k),
                            f"your probabilities ({where})",
                            hint="softmax(keep_top_k(logits / T)), shape (V,).")
@@ -180,7 +174,7 @@ def check_next_token_rows(next_token_rows: Callable) -> Feedback:
         problem = unpack(answer, ("inputs", "targets"))
         if problem is not None:
             return problem
-        got = tuple(np.asarray(_numbers(a)) for a in answer)
+        got = tuple(np.asarray(as_numbers(a)) for a in answer)
         expected = _reference.transformers_next_token_rows(ids, models.PAD_ID,
                                                            models.IGNORE_INDEX)
         if all(_same(g, e) for g, e in zip(got, expected, strict=True)):
@@ -277,7 +271,7 @@ def check_bert_mask(bert_mask: Callable) -> Feedback:
         problem = unpack(answer, ("inputs", "labels"))
         if problem is not None:
             return problem
-        got = tuple(np.asarray(_numbers(a)) for a in answer)
+        got = tuple(np.asarray(as_numbers(a)) for a in answer)
         expected = _reference.transformers_bert_mask(
             ids, pick, draw, random_words, RATE, range(len(models.SPECIAL_TOKENS)),
             models.MASK_ID)
