@@ -8,7 +8,9 @@ notebook shows come from exactly the weights the kit was tested with.
 
     load_minilm          (model, tokenizer): transformers' BertModel and its WordPiece tokenizer
     config               the BertConfig (sizes only, no weights read)
-    sentence_embeddings  texts → (N, 384) unit vectors: mean of the last layer over real tokens
+    token_embeddings     WordPiece ids (N, T) → (N, 384) unit vectors: the last layer's mean
+                         over the real tokens
+    sentence_embeddings  texts → (N, 384): the same, tokenising the texts first
     similarity           cosine similarity of two texts' embeddings
     attention_maps       one text → its tokens and every head's attention weights
 
@@ -76,24 +78,29 @@ def _encode(texts: list[str], tokenizer: Any, max_length: int) -> dict[str, torc
 
 
 @torch.no_grad()
+def token_embeddings(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """WordPiece ids and attention mask (B, T) → (B, 384) float32 unit vectors, as
+    sentence-transformers computes all-MiniLM-L6-v2's: the last layer's token vectors
+    averaged over the real tokens (the mask, so padding counts for nothing), then divided by
+    their length. For ids already tokenised (the data set's clues); texts: below."""
+    model, _ = load_minilm()
+    hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state   # (B, T, 384)
+    weights = mask.unsqueeze(-1).to(hidden.dtype)                          # (B, T, 1)
+    mean = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(mean, dim=-1)
+
+
 def sentence_embeddings(texts: Sequence[str], batch_size: int = 64,
                         max_length: int = 128) -> torch.Tensor:
-    """texts (N strings) → (N, 384) float32 unit vectors, as sentence-transformers computes
-    all-MiniLM-L6-v2's: the last layer's token vectors averaged over the real tokens (the
-    attention mask, so padding counts for nothing), then divided by their length.
-
-    Two texts' cosine similarity is then the dot product of their rows. Texts longer than
-    `max_length` WordPiece tokens are cut (the model was trained on at most 128).
-    """
+    """texts (N strings) → (N, 384) float32 unit vectors (`token_embeddings` of their
+    WordPiece tokens). Two texts' cosine similarity is then the dot product of their rows.
+    Texts longer than `max_length` WordPiece tokens are cut (the model was trained on at
+    most 128)."""
     texts = _check_texts(texts, "sentence_embeddings")
     model, tokenizer = load_minilm()
-    rows = []
-    for start in range(0, len(texts), batch_size):
-        batch = _encode(texts[start:start + batch_size], tokenizer, max_length)
-        hidden = model(**batch).last_hidden_state                 # (B, T, 384)
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
-        mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-        rows.append(torch.nn.functional.normalize(mean, dim=-1))
+    rows = [token_embeddings(batch["input_ids"], batch["attention_mask"])
+            for batch in (_encode(texts[start:start + batch_size], tokenizer, max_length)
+                          for start in range(0, len(texts), batch_size))]
     return torch.cat(rows) if rows else torch.zeros(0, model.config.hidden_size)
 
 
