@@ -15,7 +15,7 @@ way. Read top to bottom:
     classifier     Classifier(encoder, num_classes=10): a unimodal baseline's logits
     training       to_tensors / from_tensors (a batch ↔ the tuple `mmkit.train.train`
                    shuffles), fit_classifier (Adam, cross-entropy, validation accuracy
-                   and weights per epoch), accuracy, num_parameters
+                   and weights per epoch), predict, accuracy, num_parameters
 
     train_batch = collate([train_data[i] for i in range(len(train_data))])
     model = Classifier(ImageCNN(out_features=64))
@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from mmkit import metrics
 from mmkit.data.dataset import IMAGE_SIZE, MODALITIES
 from mmkit.models.minilm import token_embeddings
 from mmkit.train import History, train
@@ -339,17 +340,22 @@ def from_tensors(*tensors: torch.Tensor, keys: Sequence[str] = BATCH_KEYS
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, batch: Batch, batch_size: int = 256) -> float:
-    """The fraction of rows of `batch` whose largest logit is the label, in eval mode."""
+def predict(model: nn.Module, batch: Batch, batch_size: int = 256) -> torch.Tensor:
+    """The class of each row of `batch` (its largest logit), (N,) int64, in eval mode."""
     was_training = model.training
     model.eval()
-    labels = batch["label"]
-    correct = 0
-    for start in range(0, len(labels), batch_size):
-        part = {key: value[start:start + batch_size] for key, value in batch.items()}
-        correct += int((model(part).argmax(dim=1) == part["label"]).sum())
+    predictions = [model({key: value[start:start + batch_size] for key, value in batch.items()})
+                   .argmax(dim=1) for start in range(0, len(batch["label"]), batch_size)]
     model.train(was_training)
-    return correct / max(len(labels), 1)
+    return torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.long)
+
+
+def accuracy(model: nn.Module, batch: Batch, batch_size: int = 256) -> float:
+    """The fraction of rows of `batch` whose predicted class is the label
+    (`mmkit.metrics.accuracy` of `predict`)."""
+    if not len(batch["label"]):
+        return 0.0
+    return metrics.accuracy(batch["label"], predict(model, batch, batch_size))
 
 
 def fit_classifier(model: nn.Module, train_batch: Batch, val_batch: Batch | None,
