@@ -9,6 +9,7 @@ plots:
         optimizer.zero_grad()
         loss = F.mse_loss(model(x), x)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)  # optional
         optimizer.step()
         return {"reconstruction": loss.item()}
 
@@ -16,14 +17,44 @@ plots:
     history["reconstruction"]                     # the mean per epoch, (epochs,)
 
 A two-player game (a GAN) is one step that updates both players and returns
-both losses. `evaluate` averages a function over batches without gradients;
-`checkpoint=` saves everything after each epoch so that an interrupted run
-carries on where it stopped. Notebooks 11–13 extend this loop (metrics on the
-validation split, early stopping, distributed data parallel); there is no
-second one.
+both losses. Gradient clipping belongs in the step, between `backward` and
+`optimizer.step`, as above (`clip_grad_norm_` returns the norm before clipping:
+return it too to plot it). `evaluate` averages a function over batches without
+gradients. There is no second loop: notebooks 11–13 use this one.
+
+Checkpoints. `checkpoint=path, state={"model": model, "optimizer": optimizer}` saves
+after every epoch everything a resumed run needs to end with bit-identical weights:
+the `state_dict` of every module, optimizer and scheduler of `state` (a
+`torch.Generator` in `state`, e.g. the noise of a GAN's step, is saved by its
+state), the shuffling generator, torch's global random states (CPU and CUDA:
+dropout, `torch.randn`), the history and the early-stopping bookkeeping. NumPy's and
+Python's global random states are not saved: a step that draws from them does not
+resume bit for bit (draw with torch, or a `torch.Generator` in `state`). If the file
+exists, the run resumes from it. The file is written atomically (a temporary file in
+the same folder, flushed and fsynced, then `os.replace`, and the folder fsynced
+where the system allows); the checkpoint it replaces is kept as `<name>.prev`. It is
+loaded with `torch.load(weights_only=True)`, so it holds only tensors, dicts, lists,
+tuples, numbers, strings and None: the History is stored as plain dicts and lists,
+and snapshots are converted (NumPy arrays to tensors and back, NumPy scalars to
+Python numbers); a snapshot of any other type (a figure, a dataclass) cannot be
+checkpointed and is refused with a TypeError when it is taken, before training. A
+file that does not load (truncated, corrupted) raises CheckpointError naming it (and
+`.prev`, still there); a checkpoint of another configuration (other state names,
+parameter names or shapes, optimizer groups, data rows or batch size) raises
+CheckpointError listing every mismatch, before anything is loaded.
+
+Early stopping and model selection work on what `snapshot` returns, a dict:
+`monitor="val_loss"` (a key of it), `mode="min"` or `"max"`, `patience=k` stops
+after k snapshots in a row without improvement, `restore_best=True` loads the
+best snapshot's state into `state`'s objects at the end. history.best_epoch,
+history.best_value and history.stopped_epoch say what happened.
 """
 
+import copy
+import hashlib
+import io
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +68,13 @@ from mmkit.validate import check_count
 
 Batch = tuple[torch.Tensor, ...]
 Data = torch.Tensor | tuple[torch.Tensor, ...]
-Stateful = torch.nn.Module | torch.optim.Optimizer
+Stateful = torch.nn.Module | torch.optim.Optimizer | torch.Generator | Any
+
+FORMAT = "mmkit.train/2"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from: unreadable, or of another configuration."""
 
 
 @dataclass
@@ -45,11 +82,16 @@ class History:
     """What a run recorded: each loss's mean per epoch, and the snapshots taken.
 
     losses: name → one mean per epoch; snapshots: (epoch, what `snapshot` returned),
-    epoch 0 being before any training.
+    epoch 0 being before any training. With `monitor`: best_epoch and best_value
+    (the best snapshot so far), stopped_epoch (the epoch early stopping stopped at,
+    or None).
     """
 
     losses: dict[str, list[float]] = field(default_factory=dict)
     snapshots: list[tuple[int, Any]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_value: float | None = None
+    stopped_epoch: int | None = None
 
     @property
     def epochs(self) -> int:
@@ -69,32 +111,196 @@ def as_batches(data: Data, batch_size: int, shuffle: bool = True,
     Yields tuples of tensors of B ≤ batch_size rows (the last batch may be
     smaller); the order is shuffled by `generator` when `shuffle`.
     """
-    tensors = data if isinstance(data, tuple) else (data,)
-    if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
-        raise TypeError(f"data: expected a tensor or a tuple of tensors, got "
-                        f"{type(data).__name__}")
-    n = len(tensors[0])
-    if any(len(t) != n for t in tensors):
-        raise ValueError(f"data: every tensor needs the same number of rows, got "
-                         f"{[len(t) for t in tensors]}")
+    tensors = _tensors(data)
     batch_size = check_count(batch_size, "batch_size", minimum=1)
+    n = len(tensors[0])
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     for start in range(0, n, batch_size):
         index = order[start:start + batch_size]
         yield tuple(t[index] for t in tensors)
 
 
-def _save(path: Path, state: dict) -> None:
+def _tensors(data: Data) -> tuple[torch.Tensor, ...]:
+    tensors = data if isinstance(data, tuple) else (data,)
+    if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
+        raise TypeError(f"data: expected a tensor or a tuple of tensors, got "
+                        f"{type(data).__name__}")
+    if any(len(t) != len(tensors[0]) for t in tensors):
+        raise ValueError(f"data: every tensor needs the same number of rows, got "
+                         f"{[len(t) for t in tensors]}")
+    return tensors
+
+
+# --- plain data: what torch.load(weights_only=True) accepts --------------------------------
+
+_NUMPY = "__numpy__"
+
+
+def _to_plain(value: Any, where: str) -> Any:
+    """`value` as tensors, dicts, lists, tuples, numbers, strings and None (NumPy converted)."""
+    if isinstance(value, np.generic):  # before float: np.float64 is a float subclass
+        return value.item()
+    if value is None or type(value) in (bool, int, float, str) or \
+            isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return {_NUMPY: torch.from_numpy(np.array(value, copy=True))}
+    if isinstance(value, (list, tuple)):
+        plain = [_to_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return plain if isinstance(value, list) else tuple(plain)
+    if isinstance(value, dict):
+        return {key: _to_plain(item, f"{where}[{key!r}]") for key, item in value.items()}
+    raise TypeError(f"{where}: a {type(value).__name__} cannot be saved in a checkpoint "
+                    f"(loaded with weights_only=True); return tensors, NumPy arrays, numbers, "
+                    f"strings, or lists and dicts of them from snapshot, or train without "
+                    f"checkpoint=")
+
+
+def _from_plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {_NUMPY}:
+            return value[_NUMPY].numpy()
+        return {key: _from_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_from_plain(item) for item in value)
+    return value
+
+
+# --- state: modules, optimizers, schedulers, generators ------------------------------------
+
+def _get_state(obj: Stateful) -> Any:
+    if isinstance(obj, torch.Generator):
+        return obj.get_state()
+    return obj.state_dict()
+
+
+def _set_state(obj: Stateful, saved: Any) -> None:
+    if isinstance(obj, torch.Generator):
+        obj.set_state(saved)
+    else:
+        obj.load_state_dict(saved)
+
+
+def _mismatches(name: str, obj: Stateful, saved: Any) -> list[str]:
+    """What differs between the checkpoint's `saved` state of `name` and `obj`'s."""
+    current = _get_state(obj)
+    if isinstance(obj, torch.Generator):
+        return [] if isinstance(saved, torch.Tensor) else [f"{name}: not a generator state"]
+    if not isinstance(saved, dict):
+        return [f"{name}: saved a {type(saved).__name__}, expected a state dict"]
+    if isinstance(obj, torch.optim.Optimizer):
+        ours = [len(group["params"]) for group in current["param_groups"]]
+        theirs = [len(group.get("params", [])) for group in saved.get("param_groups", [])]
+        problems = ([] if ours == theirs else
+                    [f"{name}: parameters per group {theirs} in the file, {ours} here"])
+        if type(obj).__name__ != saved.get("_mmkit_type", type(obj).__name__):
+            problems.append(f"{name}: a {saved['_mmkit_type']} in the file, "
+                            f"a {type(obj).__name__} here")
+        return problems
+    if not isinstance(obj, torch.nn.Module):
+        return []
+    problems = []
+    for key in sorted(set(saved) - set(current)):
+        problems.append(f"{name}.{key}: in the file, not in this model")
+    for key in sorted(set(current) - set(saved)):
+        problems.append(f"{name}.{key}: in this model, not in the file")
+    for key in sorted(set(current) & set(saved)):
+        a, b = saved[key], current[key]
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape != b.shape:
+            problems.append(f"{name}.{key}: shape {tuple(a.shape)} in the file, "
+                            f"{tuple(b.shape)} here")
+    return problems
+
+
+# --- writing and reading checkpoints -------------------------------------------------------
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder: os.replace is all it offers
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def previous_checkpoint(path: str | Path) -> Path:
+    """Where `train` keeps the checkpoint that the latest one replaced: `<name>.prev`."""
+    path = Path(path)
+    return path.with_name(path.name + ".prev")
+
+
+def save_checkpoint(path: str | Path, content: dict) -> None:
+    """Write `content` to `path` atomically, keeping the file it replaces as `<name>.prev`.
+
+    A temporary file in the same folder is written, flushed and fsynced, then renamed
+    over `path` (atomic), and the folder fsynced: a crash leaves the old file or the new
+    one, never half of one. A SHA-256 of the bytes is stored so that a corrupted file is
+    recognised on loading.
+    """
+    path = Path(path)
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    payload = buffer.getvalue()
+    record = {"format": FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
+              "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}
     temporary = path.with_name(path.name + ".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)  # atomic: a crash mid-write never leaves half a checkpoint
+    with open(temporary, "wb") as file:
+        torch.save(record, file)
+        file.flush()
+        os.fsync(file.fileno())
+    if path.exists():  # keep the last good one: a hard link (no copy) where possible
+        previous = previous_checkpoint(path)
+        staged = previous.with_name(previous.name + ".tmp")
+        staged.unlink(missing_ok=True)
+        try:
+            os.link(path, staged)
+        except OSError:
+            shutil.copyfile(path, staged)
+        os.replace(staged, previous)
+    os.replace(temporary, path)
+    _fsync_folder(path.parent)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """The content `save_checkpoint` wrote to `path`, read with weights_only=True and its
+    SHA-256 verified; CheckpointError naming the file if it is truncated or corrupted."""
+    path = Path(path)
+    previous = previous_checkpoint(path)
+    hint = (f"; the previous checkpoint {previous} is still there: move it to {path} to "
+            f"resume from it, or delete {path} to start again" if previous.exists() else
+            f"; delete {path} to start again")
+    try:
+        record = torch.load(path, weights_only=True)
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            raise ValueError(f"not an {FORMAT} checkpoint")
+        payload = record["payload"].numpy().tobytes()
+        if hashlib.sha256(payload).hexdigest() != record["sha256"]:
+            raise ValueError("its SHA-256 does not match the one saved with it")
+        return torch.load(io.BytesIO(payload), weights_only=True)
+    except Exception as error:  # truncated zip, bad pickle, wrong content: all refused
+        raise CheckpointError(f"checkpoint {path} cannot be read ({type(error).__name__}: "
+                              f"{error}){hint}") from error
+
+
+# --- the loop ------------------------------------------------------------------------------
+
+def _improved(value: float, best: float | None, mode: str) -> bool:
+    return best is None or (value < best if mode == "min" else value > best)
 
 
 def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
           batch_size: int = 64, seed: int = 0,
           snapshot: Callable[[], Any] | None = None, snapshot_every: int = 1,
           checkpoint: str | Path | None = None, state: Mapping[str, Stateful] | None = None,
-          progress: bool = True, description: str = "training") -> History:
+          progress: bool = True, description: str = "training",
+          monitor: str | None = None, mode: str = "min", patience: int | None = None,
+          restore_best: bool = False) -> History:
     """Run `step(*batch)` over shuffled mini-batches of `data` for `epochs`; return the history.
 
     step: one training step on one batch (the tensors of `data`, B rows each),
@@ -102,52 +308,152 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
     weighted by batch size. seed: the shuffling order (seed the models yourself
     before building them). snapshot: called before training and every
     `snapshot_every` epochs; what it returns is kept with its epoch (pictures,
-    samples). checkpoint: a file where the modules and optimizers of `state`
-    (name → object with `state_dict`), the history and the shuffling generator
-    are saved after every epoch; if the file exists, the run resumes from it.
-    A loss that stops being finite raises FloatingPointError naming the epoch.
+    samples, validation metrics). checkpoint: a file where `state` (name → module,
+    optimizer, scheduler or torch.Generator), the history and the random states are
+    saved after every epoch; if the file exists, the run resumes from it (see the
+    module docstring). monitor: a key of the snapshot dict to select on, `mode`
+    "min" or "max"; patience: stop after that many snapshots without improvement;
+    restore_best: load the best snapshot's state into `state` at the end.
+    A loss that stops being finite raises FloatingPointError naming the epoch, the
+    step and the last good checkpoint.
     """
     epochs = check_count(epochs, "epochs")
     snapshot_every = check_count(snapshot_every, "snapshot_every", minimum=1)
+    rows = len(_tensors(data)[0])
+    batch_size = check_count(batch_size, "batch_size", minimum=1)
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode: expected 'min' or 'max', got {mode!r}")
+    if (patience is not None or restore_best) and (monitor is None or snapshot is None):
+        raise ValueError("patience and restore_best select on a snapshot value: pass "
+                         "snapshot= (returning a dict) and monitor= (one of its keys)")
+    if patience is not None:
+        patience = check_count(patience, "patience", minimum=1)
+    path = Path(checkpoint) if checkpoint is not None else None
+    if (path is not None or restore_best) and not state:
+        raise ValueError("checkpoint and restore_best: pass state={name: module or optimizer} "
+                         "to save and resume the models' and optimizers' parameters")
+    state = dict(state or {})
     generator = torch.Generator().manual_seed(seed)
     history = History()
-    path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and not state:
-        raise ValueError("checkpoint: pass state={name: module or optimizer} to save and "
-                         "resume the models' and optimizers' parameters")
-    if path is not None and path.exists():
-        saved = torch.load(path, weights_only=False)
-        for name, obj in (state or {}).items():
-            obj.load_state_dict(saved["state"][name])
-        generator.set_state(saved["generator"])
-        history = saved["history"]
-    elif snapshot is not None:
-        history.snapshots.append((0, snapshot()))
+    settings = {"rows": rows, "batch_size": batch_size}
+    best_state: dict | None = None
+    waited = 0
+    saved_epoch = None
 
-    epoch_bar = tqdm(range(history.epochs, epochs), desc=description, disable=not progress,
-                     initial=history.epochs, total=epochs)
-    for epoch in epoch_bar:
-        sums: dict[str, float] = {}
-        seen = 0
-        for batch in as_batches(data, batch_size, generator=generator):
-            losses = step(*batch)
-            size = len(batch[0])
-            for name, value in losses.items():
-                value = float(value)
-                if not np.isfinite(value):
-                    raise FloatingPointError(f"training diverged at epoch {epoch + 1}: the "
-                                             f"{name} loss became {value}")
-                sums[name] = sums.get(name, 0.0) + value * size
-            seen += size
-        for name, total in sums.items():
-            history.losses.setdefault(name, []).append(total / seen)
-        epoch_bar.set_postfix({name: f"{values[-1]:.3g}"
-                               for name, values in history.losses.items()})
-        if snapshot is not None and (epoch + 1) % snapshot_every == 0:
-            history.snapshots.append((epoch + 1, snapshot()))
+    def take(epoch: int) -> None:
+        nonlocal best_state, waited
+        taken = snapshot()
         if path is not None:
-            _save(path, {"state": {name: obj.state_dict() for name, obj in state.items()},
-                         "generator": generator.get_state(), "history": history})
+            _to_plain(taken, f"snapshot at epoch {epoch}")  # refused now, not at the save
+        history.snapshots.append((epoch, taken))
+        if monitor is None:
+            return
+        if not isinstance(taken, Mapping) or monitor not in taken:
+            keys = sorted(taken) if isinstance(taken, Mapping) else type(taken).__name__
+            raise KeyError(f"monitor={monitor!r}: the snapshot at epoch {epoch} has {keys}")
+        value = float(taken[monitor])
+        if _improved(value, history.best_value, mode):
+            history.best_epoch, history.best_value, waited = epoch, value, 0
+            if restore_best:
+                best_state = {name: copy.deepcopy(_get_state(obj)) for name, obj in state.items()}
+        elif epoch > 0:
+            waited += 1
+
+    if path is not None and path.exists():
+        saved = load_checkpoint(path)
+        problems = []
+        if sorted(saved["state"]) != sorted(state):
+            problems.append(f"state names {sorted(saved['state'])} in the file, "
+                            f"{sorted(state)} here")
+        for name in sorted(set(saved["state"]) & set(state)):
+            problems += _mismatches(name, state[name], saved["state"][name])
+        for key, value in settings.items():
+            if saved["settings"].get(key) != value:
+                problems.append(f"{key}: {saved['settings'].get(key)} in the file, {value} here")
+        if problems:
+            raise CheckpointError(f"checkpoint {path} is of another configuration; nothing "
+                                  f"was loaded:\n  " + "\n  ".join(problems)
+                                  + f"\nuse another checkpoint path or delete {path}")
+        for name, obj in state.items():
+            own = saved["state"][name]
+            if isinstance(obj, torch.optim.Optimizer):
+                own = {key: value for key, value in own.items() if key != "_mmkit_type"}
+            _set_state(obj, own)
+        generator.set_state(saved["generator"])
+        torch.set_rng_state(saved["torch_rng"])
+        if torch.cuda.is_available() and len(saved["cuda_rng"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        plain = saved["history"]
+        history = History(losses={k: list(v) for k, v in plain["losses"].items()},
+                          snapshots=[(int(e), _from_plain(s)) for e, s in plain["snapshots"]],
+                          best_epoch=plain["best_epoch"], best_value=plain["best_value"],
+                          stopped_epoch=plain["stopped_epoch"])
+        best_state, waited = saved["best_state"], saved["waited"]
+        saved_epoch = history.epochs
+    elif snapshot is not None:
+        take(0)
+
+    def save(epoch: int) -> None:
+        nonlocal saved_epoch
+        own = {}
+        for name, obj in state.items():
+            own[name] = _get_state(obj)
+            if isinstance(obj, torch.optim.Optimizer):
+                own[name] = {**own[name], "_mmkit_type": type(obj).__name__}
+        plain_history = {"losses": history.losses,
+                         "snapshots": [[e, _to_plain(s, f"snapshot at epoch {e}")]
+                                       for e, s in history.snapshots],
+                         "best_epoch": history.best_epoch, "best_value": history.best_value,
+                         "stopped_epoch": history.stopped_epoch}
+        save_checkpoint(path, {"state": own, "generator": generator.get_state(),
+                               "torch_rng": torch.get_rng_state(),
+                               "cuda_rng": (torch.cuda.get_rng_state_all()
+                                            if torch.cuda.is_available() else []),
+                               "history": plain_history,
+                               "settings": settings, "best_state": best_state,
+                               "waited": waited})
+        saved_epoch = epoch
+
+    start = history.epochs if history.stopped_epoch is None else epochs
+    epoch_bar = tqdm(range(start, epochs), desc=description, disable=not progress,
+                     initial=start, total=epochs)
+    try:
+        for epoch in epoch_bar:
+            sums: dict[str, float] = {}
+            seen = 0
+            for number, batch in enumerate(as_batches(data, batch_size, generator=generator), 1):
+                losses = step(*batch)
+                size = len(batch[0])
+                for name, value in losses.items():
+                    value = float(value)
+                    if not np.isfinite(value):
+                        last = (f"the last good checkpoint is {path} (epoch {saved_epoch})"
+                                if saved_epoch is not None else
+                                "no checkpoint was written" if path is not None else
+                                "no checkpoint (pass checkpoint= to keep one)")
+                        raise FloatingPointError(
+                            f"training diverged at epoch {epoch + 1}, step {number} of "
+                            f"{-(-rows // batch_size)}: the {name} loss became {value}; {last}")
+                    sums[name] = sums.get(name, 0.0) + value * size
+                seen += size
+            for name, total in sums.items():
+                history.losses.setdefault(name, []).append(total / seen)
+            epoch_bar.set_postfix({name: f"{values[-1]:.3g}"
+                                   for name, values in history.losses.items()})
+            if snapshot is not None and (epoch + 1) % snapshot_every == 0:
+                take(epoch + 1)
+            stop = patience is not None and waited >= patience
+            if stop:
+                history.stopped_epoch = epoch + 1
+            if path is not None:
+                save(epoch + 1)
+            if stop:
+                break
+    finally:
+        epoch_bar.close()
+    if restore_best and best_state is not None:
+        for name, obj in state.items():
+            _set_state(obj, best_state[name])
     return history
 
 
