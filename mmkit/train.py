@@ -470,3 +470,9 @@ def evaluate(function: Callable[..., Mapping[str, float]], data: Data,
             sums[name] = sums.get(name, 0.0) + float(value) * size
         seen += size
     return {name: total / seen for name, total in sums.items()}
+
+
+if __name__ == "__main__":  # python -m mmkit.train --fusion late --preset standard ...
+    from mmkit.pipeline import main
+
+    raise SystemExit(main())

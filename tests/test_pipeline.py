@@ -1,0 +1,110 @@
+"""mmkit.pipeline: the run behind `python -m mmkit.train` (small settings: 200 samples)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mmkit import metrics
+from mmkit.pipeline import main, run
+
+SMALL = {"limit": 200, "epochs": 2, "seed": 0}
+KEYS = {"preset", "fusion", "seed", "epochs", "epochs_run", "best_epoch", "val_accuracy",
+        "test", "report"}
+TEST_KEYS = {"accuracy", "precision", "recall", "f1", "per_class_f1", "confusion_matrix",
+             "labels", "predictions"}
+REPORT_KEYS = {"parameters", "training_time_s", "peak_memory_mib", "peak_memory_source",
+               "inference_ms_per_batch"}
+
+
+def check_outputs(folder) -> dict:
+    saved = json.loads((folder / "metrics.json").read_text())
+    assert KEYS <= set(saved) and TEST_KEYS <= set(saved["test"])
+    assert REPORT_KEYS <= set(saved["report"])
+    assert (folder / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return saved
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("late")
+    return folder, run(fusion="late", out=folder, **SMALL)
+
+
+def test_run_writes_metrics_that_agree_with_mmkit_metrics(first_run):
+    folder, result = first_run
+    saved = check_outputs(folder)
+    assert (folder / "checkpoint.pt").exists()
+    assert saved["fusion"] == "late" and saved["preset"] == "standard" and saved["seed"] == 0
+    assert saved["epochs_run"] == 2 and 0 <= saved["best_epoch"] <= 2
+    assert saved["val_accuracy"] == max(saved["val_curve"])
+    test = saved["test"]
+    y, p = np.array(test["labels"]), np.array(test["predictions"])
+    assert len(y) == len(p) == test["samples"] > 0
+    assert test["accuracy"] == pytest.approx(metrics.accuracy(y, p))
+    assert (test["precision"], test["recall"], test["f1"]) == pytest.approx(
+        metrics.precision_recall_f1(y, p, "macro", 10))
+    assert test["per_class_f1"] == pytest.approx(
+        metrics.precision_recall_f1(y, p, None, 10)[2].tolist())
+    assert test["confusion_matrix"] == metrics.confusion_matrix(y, p, 10).tolist()
+    report = saved["report"]
+    assert report["parameters"] > 1000 and report["training_time_s"] > 0
+    assert report["peak_memory_mib"] > 10 and report["inference_ms_per_batch"] > 0
+    assert result["steps_this_run"] == 2 * 7  # 200 samples in batches of 32: 7 per epoch
+
+
+def test_a_second_run_into_the_same_folder_resumes(first_run):
+    folder, result = first_run
+    again = run(fusion="late", out=folder, **SMALL)
+    assert again["steps_this_run"] == 0  # both epochs were done: nothing retrained
+    assert again["test"]["predictions"] == result["test"]["predictions"]
+    assert again["best_epoch"] == result["best_epoch"]
+    longer = run(fusion="late", out=folder, **{**SMALL, "epochs": 3})
+    assert longer["steps_this_run"] == 7 and longer["epochs_run"] == 3  # one more epoch only
+    assert longer["val_curve"][:3] == result["val_curve"]
+    with pytest.raises(ValueError, match="seed: 0 there, 1 now"):
+        run(fusion="late", out=folder, **{**SMALL, "seed": 1})
+
+
+def test_unknown_names_are_refused_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="late") as error:
+        run(fusion="lat", out=tmp_path / "x")
+    assert "attention" in str(error.value)
+    with pytest.raises(ValueError, match="bag_of_words"):
+        run(text="bert", out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def cli(*arguments, cwd):  # the class below runs on its own pytest-xdist worker
+    environment = {**os.environ, "MMKIT_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "mmkit.train", *arguments], cwd=cwd,
+                          env=environment, capture_output=True, text=True, timeout=120)
+
+
+class TestCommandLine:
+    def test_writes_the_files(self, tmp_path):
+        done = cli("--fusion", "early", "--preset", "standard", "--epochs", "2",
+                   "--limit", "200", "--seed", "1", "--out", "run", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        saved = check_outputs(tmp_path / "run")
+        assert saved["fusion"] == "early" and saved["seed"] == 1 and saved["limit"] == 200
+        assert "test accuracy" in done.stdout
+
+    def test_refuses_an_unknown_fusion_naming_the_accepted_ones(self, tmp_path):
+        done = cli("--fusion", "nope", "--out", "run", cwd=tmp_path)
+        assert done.returncode != 0
+        for name in ("early", "late", "hierarchical", "attention"):
+            assert name in done.stderr
+        assert not (tmp_path / "run").exists()
+
+
+def test_help_lists_the_choices(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    for word in ("--fusion", "hierarchical", "--preset", "hard", "--text", "minilm", "--limit"):
+        assert word in shown
