@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from mmkit import metrics
 from mmkit.train import train
@@ -100,7 +99,12 @@ def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: i
     preset raises ValueError listing the accepted names, before any data is read.
     """
     from mmkit.data.dataset import MMDigits, get_preset
-    from mmkit.models.encoders import from_tensors, num_parameters, predict, to_tensors
+    from mmkit.models.encoders import (
+        classification_step,
+        num_parameters,
+        predict,
+        to_tensors,
+    )
     from mmkit.models.fusion import FUSIONS, build_fusion, default_encoders
     from mmkit.validate import check_count, lookup
 
@@ -134,17 +138,12 @@ def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: i
     steps = 0
     clock = [time.perf_counter()]
 
+    classify = classification_step(model, optimizer)
+
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         nonlocal steps
         steps += 1
-        batch = from_tensors(*tensors)
-        model.train()
-        optimizer.zero_grad()
-        logits = model(batch)
-        loss = F.cross_entropy(logits, batch["label"])
-        loss.backward()
-        optimizer.step()
-        return {"loss": loss.item()}
+        return classify(*tensors)
 
     def snapshot() -> dict[str, float]:
         now = time.perf_counter()

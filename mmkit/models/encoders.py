@@ -14,8 +14,9 @@ way. Read top to bottom:
                    so the padding never enters its state; its last hidden state(s) → linear
     classifier     Classifier(encoder, num_classes=10): a unimodal baseline's logits
     training       to_tensors / from_tensors (a batch ↔ the tuple `mmkit.train.train`
-                   shuffles), fit_classifier (Adam, cross-entropy, validation accuracy
-                   and weights per epoch), predict, accuracy, num_parameters
+                   shuffles), classification_step (one cross-entropy step), fit_classifier
+                   (Adam, validation accuracy and weights per epoch), predict, accuracy,
+                   num_parameters
 
     train_batch = collate([train_data[i] for i in range(len(train_data))])
     model = Classifier(ImageCNN(out_features=64))
@@ -358,6 +359,26 @@ def accuracy(model: nn.Module, batch: Batch, batch_size: int = 256) -> float:
     return metrics.accuracy(batch["label"], predict(model, batch, batch_size))
 
 
+def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer
+                        ) -> Callable[..., dict[str, float]]:
+    """The step `mmkit.train.train` runs for a classifier (batch → logits): the tensors of
+    one mini-batch (`to_tensors` order) → cross-entropy, backward, one optimizer step;
+    returns {"loss", "accuracy"} of the batch."""
+
+    def step(*tensors: torch.Tensor) -> dict[str, float]:
+        batch = from_tensors(*tensors)
+        model.train()
+        optimizer.zero_grad()
+        logits = model(batch)
+        loss = F.cross_entropy(logits, batch["label"])
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.item(),
+                "accuracy": (logits.argmax(dim=1) == batch["label"]).float().mean().item()}
+
+    return step
+
+
 def fit_classifier(model: nn.Module, train_batch: Batch, val_batch: Batch | None,
                    epochs: int, batch_size: int = 32, lr: float = 3e-3, seed: int = 0,
                    keep_states: bool = True, progress: bool = False) -> History:
@@ -373,17 +394,7 @@ def fit_classifier(model: nn.Module, train_batch: Batch, val_batch: Batch | None
     """
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=check_positive(lr, "lr"))
-
-    def step(*tensors: torch.Tensor) -> dict[str, float]:
-        batch = from_tensors(*tensors)
-        model.train()
-        optimizer.zero_grad()
-        logits = model(batch)
-        loss = F.cross_entropy(logits, batch["label"])
-        loss.backward()
-        optimizer.step()
-        return {"loss": loss.item(),
-                "accuracy": (logits.argmax(dim=1) == batch["label"]).float().mean().item()}
+    step = classification_step(model, optimizer)
 
     def snapshot() -> dict[str, Any]:
         taken: dict[str, Any] = {"val_accuracy": accuracy(model, val_batch)}
