@@ -104,3 +104,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if _SUMMARY in config.stash:
         terminalreporter.write_line(config.stash[_SUMMARY])
+
+
+# --- mmdigits batches shared by the encoder and fusion tests (built once per module) ---------
+
+@pytest.fixture(scope="module")
+def train_data():
+    """The `standard` training split (imported here, not at the top: most tests never load it)."""
+    from mmkit.data.dataset import MMDigits
+
+    return MMDigits("train", "standard")
+
+
+@pytest.fixture(scope="module")
+def train_batch(train_data):
+    """300 training samples, in a seeded random order, as one collated batch."""
+    import torch
+
+    from mmkit.data.dataset import collate
+
+    order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(0))
+    return collate([train_data[i] for i in order[:300].tolist()])
+
+
+@pytest.fixture(scope="module")
+def val_batch():
+    """The whole `standard` validation split as one collated batch."""
+    from mmkit.data.dataset import MMDigits, collate
+
+    data = MMDigits("val", "standard")
+    return collate([data[i] for i in range(len(data))])

@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from mmkit.data.dataset import MMDigits, collate
+from mmkit.data.dataset import collate
 from mmkit.data.text import encode_bert
 from mmkit.models import encoders as E
 from mmkit.models.minilm import sentence_embeddings, token_embeddings
@@ -18,25 +18,8 @@ COLUMN = {"text": 0, "bag_of_words": 0, "image": 1, "audio": 2}
 
 
 @pytest.fixture(scope="module")
-def train_data():
-    return MMDigits("train", "standard")
-
-
-@pytest.fixture(scope="module")
 def batch(train_data):
     return collate([train_data[i] for i in range(48)])
-
-
-@pytest.fixture(scope="module")
-def train_batch(train_data):
-    order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(0))
-    return collate([train_data[i] for i in order[:300].tolist()])
-
-
-@pytest.fixture(scope="module")
-def val_batch():
-    data = MMDigits("val", "standard")
-    return collate([data[i] for i in range(len(data))])
 
 
 def build(name, **kwargs):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from mmkit.data.dataset import MODALITIES, MMDigits, collate
+from mmkit.data.dataset import MODALITIES, collate
 from mmkit.models import encoders as E
 from mmkit.models import fusion as Fu
 from mmkit.models.transformer import restore_best
@@ -36,11 +36,6 @@ def build(key, **extra):
     name, options = STRATEGIES[key]
     torch.manual_seed(0)
     return Fu.build_fusion(name, small_encoders(), **options, **extra)
-
-
-@pytest.fixture(scope="module")
-def train_data():
-    return MMDigits("train", "standard")
 
 
 @pytest.fixture(scope="module")
@@ -278,18 +273,6 @@ def test_a_mask_of_the_wrong_shape_names_the_expected_shape(key, batch):
 EPOCHS = 12
 LR = {"late-mean": 1e-2, "late-weighted": 1e-2, "late-learned": 1e-2, "attention": 1e-2}
 # (the others: 3e-3)
-
-
-@pytest.fixture(scope="module")
-def train_batch(train_data):
-    order = torch.randperm(len(train_data), generator=torch.Generator().manual_seed(0))
-    return collate([train_data[i] for i in order[:300].tolist()])
-
-
-@pytest.fixture(scope="module")
-def val_batch():
-    data = MMDigits("val", "standard")
-    return collate([data[i] for i in range(len(data))])
 
 
 def best_validation_accuracy(model, train_batch, val_batch, lr=3e-3):
