@@ -179,3 +179,65 @@ def test_the_duration_alone_is_a_weak_clue(train, val):
 
     accuracy = duration_accuracy(train, val)
     assert 0.1 < accuracy < 0.3  # above chance (0.1): notebook 10 says so
+
+
+# --- a folder of recordings: {digit}_{anything}.wav ---------------------------------------------
+
+def _recordings(folder, per_digit, split="train", offset=0):
+    """Copy mmdigits clips of `split` into `folder` named `{digit}_{voice}.flac`."""
+    import shutil
+
+    folder.mkdir()
+    rows = [r for r in csv.DictReader(open(dataset_dir() / "clips.csv")) if r["split"] == split]
+    for digit in range(10):
+        for row in [r for r in rows if int(r["digit"]) == digit][offset:offset + per_digit]:
+            shutil.copy(dataset_dir() / row["file"], folder / f"{digit}_{row['voice']}.flac")
+    return folder
+
+
+def test_a_folder_of_recordings_gives_the_samples_of_mmdigits(tmp_path):
+    from mmkit.data.dataset import AudioFolder
+
+    clips = AudioFolder(_recordings(tmp_path / "mine", 2))
+    reference = MMDigits("val", "easy")[0]
+    item = clips[0]
+    assert {k: (v.dtype, v.shape) for k, v in item.items()} == \
+        {k: (v.dtype, v.shape) for k, v in reference.items()}
+    assert item["present"].tolist() == [False, False, True]
+    assert clips.labels.tolist() == [d for d in range(10) for _ in range(2)]
+    frames = np.concatenate([a[:n] for a, n in zip(clips.audio, clips.audio_lengths, strict=True)])
+    np.testing.assert_allclose(frames.mean(axis=0), 0, atol=1e-4)  # fitted on its own clips
+    np.testing.assert_allclose(frames.std(axis=0), 1, atol=1e-3)
+
+
+def test_the_audio_encoder_and_trainer_learn_from_a_folder_unchanged(tmp_path):
+    """The unimodal audio baseline of notebook 11, pointed at recordings on disk."""
+    from mmkit.data.dataset import AudioFolder
+    from mmkit.models.encoders import AudioLSTM, Classifier, fit_classifier, predict
+
+    train = AudioFolder(_recordings(tmp_path / "train", 4))
+    val = AudioFolder(_recordings(tmp_path / "val", 1, offset=4),
+                      normalizer=train.audio_normalizer)
+    assert val.audio_normalizer is train.audio_normalizer
+    torch.manual_seed(0)
+    model = Classifier(AudioLSTM(out_features=16, hidden=16))
+    history = fit_classifier(model, collate(list(train)), collate(list(val)), epochs=8,
+                             batch_size=8, lr=1e-2)
+    losses = history["loss"]
+    assert losses[-1] < 0.8 * losses[0]
+    assert predict(model, collate(list(val))).shape == (10,)
+
+
+def test_a_folder_with_a_bad_name_or_file_says_which(tmp_path):
+    from mmkit.data.dataset import AudioFolder
+
+    folder = _recordings(tmp_path / "mine", 1)
+    (folder / "12_too_big.flac").write_bytes(next(folder.glob("0_*")).read_bytes())
+    with pytest.raises(ValueError, match=r"digit 0-9.*12_too_big"):
+        AudioFolder(folder)
+    (folder / "12_too_big.flac").unlink()
+    (folder / "3_broken.wav").write_bytes(b"not audio at all")
+    with pytest.raises(ValueError, match=r"3_broken\.wav"):
+        AudioFolder(folder)
+    with pytest.warns(UserWarning, match=r"skipped 1 bad file.*3_broken\.wav"):
+        assert len(AudioFolder(folder, skip_bad=True)) == 10

@@ -292,6 +292,69 @@ class MMDigits(Dataset):
                         self.corrupt, self.folder)
 
 
+class AudioFolder(Dataset):
+    """Recordings named `{digit}_{anything}.wav` (or .flac), e.g. your own voice or the Free
+    Spoken Digit Dataset, as mmdigits samples that hold only the audio modality.
+
+        train_clips = AudioFolder("my_recordings/train")
+        val_clips = AudioFolder("my_recordings/val", normalizer=train_clips.audio_normalizer)
+        model = Classifier(AudioLSTM())
+        fit_classifier(model, collate(list(train_clips)), collate(list(val_clips)))
+
+    Each file is read by `audio.load_folder` (any sample rate and channel count: resampled
+    to 8 kHz, mixed to mono; a bad file raises naming it, or with `skip_bad=True` is left
+    out with a warning), peak-normalised, and prepared as `MMDigits` prepares its clips:
+    padded or cut to the one-second window (a longer recording keeps its first second),
+    log-mel frames (101, 40), `audio_length` the frames that hold the clip. The frames are
+    normalised per band by `normalizer`, a fitted `audio.LogMelNormalizer`: give a
+    training set's (`audio_normalizer`) to a validation or test folder; without one, the
+    folder is taken as training data and one is fitted on its own clips.
+
+    Items have the keys of `MMDigits.__getitem__`, so `collate`, the encoders and the
+    trainer take them unchanged: text and image all zeros, `present` (False, False, True).
+    Attributes: `paths`, `labels` (N,), `waves` (N, 8000), `audio` (N, 101, 40),
+    `audio_lengths` (N,), `audio_normalizer`.
+    """
+
+    def __init__(self, folder: str | Path, normalizer: audio_lib.LogMelNormalizer | None = None,
+                 skip_bad: bool = False):
+        loaded = audio_lib.load_folder(folder, skip_bad=skip_bad)
+        self.paths = [path for _, path, _ in loaded]
+        self.labels = np.array([label for label, _, _ in loaded], dtype=np.int64)
+        if self.labels.max() >= 10:
+            bad = [p.name for p, label in zip(self.paths, self.labels, strict=True) if label >= 10]
+            raise ValueError(f"{folder}: expected file names starting with a digit 0-9 and an "
+                             f"underscore, got {bad[:3]}")
+        length = int(AUDIO_SECONDS * audio_lib.SAMPLE_RATE)
+        clips = [audio_lib.normalize_peak(wave) for _, _, wave in loaded]
+        self.waves = np.stack([audio_lib.pad_or_truncate(clip, length) for clip in clips])
+        self.audio_lengths = np.array([min(audio_lib.n_frames(len(clip)),
+                                           audio_lib.n_frames(length)) for clip in clips],
+                                      dtype=np.int64)
+        log_mels = np.ascontiguousarray(audio_lib.log_mel_batch(self.waves).transpose(0, 2, 1))
+        if normalizer is None:
+            normalizer = audio_lib.LogMelNormalizer().fit(log_mels, self.audio_lengths)
+        self.audio_normalizer = normalizer
+        self.audio = normalizer.transform(log_mels)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        """One recording, with the keys of `MMDigits.__getitem__` (only audio present)."""
+        tokens = torch.zeros(TEXT_LENGTH, dtype=torch.int64)
+        return {
+            "text_ids": tokens, "text_mask": tokens.clone(), "word_ids": tokens.clone(),
+            "word_mask": torch.zeros(TEXT_LENGTH, dtype=torch.bool),
+            "image": torch.zeros(1, IMAGE_SIZE, IMAGE_SIZE),
+            "audio": torch.from_numpy(self.audio[i]),
+            "audio_length": torch.tensor(self.audio_lengths[i]),
+            "label": torch.tensor(self.labels[i]),
+            "present": torch.tensor([False, False, True]),
+            "index": torch.tensor(i),
+        }
+
+
 def collate(batch: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """Stack a list of samples into a batch; audio is cut to the longest clip in the batch.
 
