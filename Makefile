@@ -80,6 +80,7 @@ bench: install chromium
 	$(RUN_ENV) $(PY) -m benchmarks notebooks $(NOTEBOOKS)
 	$(RUN_ENV) $(PY) -m benchmarks scratch
 	$(RUN_ENV) $(PY) -m benchmarks calibration
+	$(RUN_ENV) $(PY) -m benchmarks fusion
 	$(RUN_ENV) MMKIT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks widgets $(NOTEBOOKS)
 
 student: install

@@ -3,6 +3,7 @@
     python -m benchmarks notebooks [NOTEBOOK ...]   wall time and peak memory per notebook
     python -m benchmarks scratch                    from-scratch MLP step vs PyTorch
     python -m benchmarks calibration                mmdigits presets: accuracy per modality
+    python -m benchmarks fusion                     fusion strategies vs each modality alone
     python -m benchmarks widgets [NOTEBOOK ...]     each widget's response time in Chromium
 """
 
@@ -10,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import calibration, notebooks, scratch_vs_torch, widgets
+from benchmarks import calibration, fusion, notebooks, scratch_vs_torch, widgets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=notebooks.RESULTS)
     commands.add_parser("scratch", help="from-scratch MLP training step vs PyTorch")
     commands.add_parser("calibration", help="mmdigits presets: baseline accuracy per modality")
+    commands.add_parser("fusion", help="fusion strategies vs each modality alone, 3 seeds")
     timed = commands.add_parser("widgets", help="each widget's response time in a real browser")
     timed.add_argument("paths", nargs="*", type=Path,
                        help="default: every course notebook with a widget")
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         widgets.main(args.paths, args.out)
     elif args.command == "scratch":
         print(scratch_vs_torch.main())
+    elif args.command == "fusion":
+        print(fusion.main())
     else:
         print(calibration.main())
     return 0

@@ -31,6 +31,7 @@ The command line is `python -m mmkit.train --fusion late --preset standard --epo
 """
 
 import argparse
+import functools
 import json
 import resource
 import sys
@@ -56,11 +57,24 @@ def _peak_memory_mib() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def _batch(dataset, limit: int | None = None) -> dict[str, torch.Tensor]:
-    from mmkit.data.dataset import collate
+@functools.lru_cache(maxsize=6)
+def _split(split: str, preset: str) -> dict[str, torch.Tensor]:
+    """One split of mmdigits under `preset`, collated: built once per process (runs in a
+    row, as `compare` makes, share it; no run modifies it)."""
+    from mmkit.data.dataset import MMDigits, collate
 
-    n = len(dataset) if limit is None else min(limit, len(dataset))
-    return collate([dataset[i] for i in range(n)])
+    dataset = MMDigits(split, preset)
+    return collate([dataset[i] for i in range(len(dataset))])
+
+
+def _batch(split: str, preset: str, limit: int | None = None) -> dict[str, torch.Tensor]:
+    """The split's batch, its first `limit` rows (all if None; audio cut to their longest)."""
+    batch = _split(split, preset)
+    if limit is None or limit >= len(batch["label"]):
+        return batch
+    part = {key: value[:limit] for key, value in batch.items()}
+    part["audio"] = part["audio"][:, :max(int(part["audio_length"].max()), 1)]
+    return part
 
 
 def _confusion_figure(matrix: np.ndarray, title: str, path: Path) -> None:
@@ -85,10 +99,32 @@ def _confusion_figure(matrix: np.ndarray, title: str, path: Path) -> None:
     figure.savefig(path)
 
 
-def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: int = 0,
+def build_model(fusion: str | None = "late", text: str = "bag_of_words",
+                modality: str | None = None) -> torch.nn.Module:
+    """The model a run trains: `build_fusion(fusion, default_encoders(text=text))`, or with
+    `modality` (one of MODALITIES) that modality alone, its encoder and a linear head
+    (`Classifier`): the unimodal baseline (`fusion` is then not used). Unknown names raise
+    ValueError listing the accepted ones."""
+    from mmkit.data.dataset import MODALITIES
+    from mmkit.models.encoders import Classifier
+    from mmkit.models.fusion import FUSIONS, build_fusion, default_encoders
+    from mmkit.validate import lookup
+
+    lookup(text, TEXT_ENCODERS, "text encoder")
+    if modality is None:
+        lookup(fusion, FUSIONS, "fusion")  # before building any encoder
+        return build_fusion(fusion, default_encoders(text=text))
+    return Classifier(default_encoders(text=text)[lookup(modality, MODALITIES, "modality")])
+
+
+def _title(fusion: str | None, modality: str | None) -> str:
+    return f"{modality} alone" if modality is not None else f"{fusion} fusion"
+
+
+def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, seed: int = 0,
         text: str = "bag_of_words", limit: int | None = None, out: str | Path | None = None,
-        checkpoint: bool = True, patience: int | None = None, progress: bool = False
-        ) -> dict[str, Any]:
+        checkpoint: bool = True, patience: int | None = None, progress: bool = False,
+        modality: str | None = None, modality_dropout: float = 0.0) -> dict[str, Any]:
     """Train `fusion` on `preset`, select the epoch on validation, test once; write
     `out/metrics.json` and `out/confusion.png` (and `out/checkpoint.pt` with `checkpoint`,
     and `out/run.json`, its settings: resuming with another fusion, preset, seed, text or
@@ -97,48 +133,60 @@ def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: i
     Returns the content of metrics.json plus "steps_this_run" (training steps this call
     ran: 0 when a finished run is resumed) and "out". An unknown fusion, text encoder or
     preset raises ValueError listing the accepted names, before any data is read.
+    `modality="audio"` trains that modality alone instead of a fusion: the unimodal
+    baseline (`build_model`; recorded with fusion None); its default folder is
+    `runs/<modality>`. `modality_dropout` p: during training, each present modality of
+    each sample is hidden with probability p (`encoders.drop_modalities`; never at
+    evaluation); a modality alone trains without it.
     """
-    from mmkit.data.dataset import MMDigits, get_preset
+    from mmkit.data.dataset import get_preset
     from mmkit.models.encoders import (
         classification_step,
         num_parameters,
         predict,
         to_tensors,
     )
-    from mmkit.models.fusion import FUSIONS, build_fusion, default_encoders
-    from mmkit.validate import check_count, lookup
+    from mmkit.validate import check_count
 
-    lookup(fusion, FUSIONS, "fusion")
-    lookup(text, TEXT_ENCODERS, "text encoder")
+    if modality is not None:
+        fusion, modality_dropout = None, 0.0
+    build_model(fusion, text, modality)  # the names checked before any data is read
     get_preset(preset)
     if limit is not None:
         limit = check_count(limit, "limit", minimum=1)
-    out = Path(f"runs/{fusion}" if out is None else out)
+    name = modality if modality is not None else fusion
+    out = Path(f"runs/{name}" if out is None else out)
     out.mkdir(parents=True, exist_ok=True)
     settings = {"fusion": fusion, "preset": preset, "seed": seed, "text": text, "limit": limit}
+    if modality is not None:
+        settings["modality"] = modality
+    if modality_dropout:
+        settings["modality_dropout"] = modality_dropout
     if checkpoint:  # a checkpoint resumes only the run it was written by
         recorded = out / "run.json"
         if (out / "checkpoint.pt").exists() and recorded.exists():
             before = json.loads(recorded.read_text())
-            changed = [f"{key}: {before.get(key)!r} there, {value!r} now"
-                       for key, value in settings.items() if before.get(key) != value]
+            changed = [f"{key}: {before.get(key)!r} there, {settings.get(key)!r} now"
+                       for key in {**before, **settings}
+                       if before.get(key) != settings.get(key)]
             if changed:
                 raise ValueError(f"{out} holds the checkpoint of another run ("
                                  + "; ".join(changed) + "): use another --out folder, or "
                                  f"delete {out / 'checkpoint.pt'} to start again")
         recorded.write_text(json.dumps(settings, indent=1) + "\n")
 
-    train_data = _batch(MMDigits("train", preset), limit)
-    val_data = _batch(MMDigits("val", preset))
+    train_data = _batch("train", preset, limit)
+    val_data = _batch("val", preset)
 
     torch.manual_seed(seed)
-    model = build_fusion(fusion, default_encoders(text=text))
+    model = build_model(fusion, text, modality)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
                                  lr=LEARNING_RATE)
     steps = 0
     clock = [time.perf_counter()]
 
-    classify = classification_step(model, optimizer)
+    dropout_draws = torch.Generator().manual_seed(seed)
+    classify = classification_step(model, optimizer, modality_dropout, dropout_draws)
 
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         nonlocal steps
@@ -156,14 +204,15 @@ def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: i
     clock[0] = time.perf_counter()
     history = train(step, to_tensors(train_data), epochs, batch_size=BATCH_SIZE, seed=seed,
                     snapshot=snapshot, monitor="val_accuracy", mode="max", patience=patience,
-                    restore_best=True, progress=progress, description=f"{fusion} fusion",
+                    restore_best=True, progress=progress, description=_title(fusion, modality),
                     checkpoint=out / "checkpoint.pt" if checkpoint else None,
-                    state={"model": model, "optimizer": optimizer})
+                    state={"model": model, "optimizer": optimizer,
+                           "modality_dropout": dropout_draws})
     model.eval()
     training_time = sum(s["epoch_time_s"] for e, s in history.snapshots if e > 0)
 
     # --- the test split, read once, with the weights chosen on validation -------------
-    test_data = _batch(MMDigits("test", preset))
+    test_data = _batch("test", preset)
     labels = test_data["label"]
     predictions, times = [], []
     with torch.no_grad():
@@ -174,13 +223,14 @@ def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: i
             times.append(time.perf_counter() - began)
             predictions.append(logits.argmax(dim=1))
     predicted = torch.cat(predictions)
-    matrix = metrics.confusion_matrix(labels, predicted, num_classes=model.num_classes)
-    precision, recall, f1 = metrics.precision_recall_f1(labels, predicted, "macro",
-                                                        model.num_classes)
-    per_class_f1 = metrics.precision_recall_f1(labels, predicted, None, model.num_classes)[2]
+    classes = model.head.out_features if modality is not None else model.num_classes
+    matrix = metrics.confusion_matrix(labels, predicted, num_classes=classes)
+    precision, recall, f1 = metrics.precision_recall_f1(labels, predicted, "macro", classes)
+    per_class_f1 = metrics.precision_recall_f1(labels, predicted, None, classes)[2]
 
     result = {
-        "preset": preset, "fusion": fusion, "seed": seed, "text": text, "limit": limit,
+        "preset": preset, "fusion": fusion, "modality": modality, "seed": seed, "text": text,
+        "limit": limit, "modality_dropout": modality_dropout,
         "epochs": epochs, "epochs_run": history.epochs, "stopped_epoch": history.stopped_epoch,
         "best_epoch": history.best_epoch, "val_accuracy": history.best_value,
         "val_curve": [float(s["val_accuracy"]) for _, s in history.snapshots],
@@ -204,14 +254,14 @@ def run(fusion: str = "late", preset: str = "standard", epochs: int = 8, seed: i
         },
     }
     (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
-    _confusion_figure(matrix, f"{fusion} fusion, {preset}: test accuracy "
+    _confusion_figure(matrix, f"{_title(fusion, modality)}, {preset}: test accuracy "
                               f"{result['test']['accuracy']:.2f}", out / "confusion.png")
     return {**result, "steps_this_run": steps, "out": str(out)}
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m mmkit.train ...`: parse the arguments, `run`, print a summary; 0 if done."""
-    from mmkit.data.dataset import PRESETS
+    from mmkit.data.dataset import MODALITIES, PRESETS
     from mmkit.models.fusion import FUSIONS
 
     parser = argparse.ArgumentParser(
@@ -222,15 +272,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fusion", default="late", choices=list(FUSIONS),
                         help="early=feature, late=model=decision, "
                              "hierarchical=intermediate, attention (mmkit.models.fusion)")
+    parser.add_argument("--modality", default=None, choices=list(MODALITIES),
+                        help="train this modality alone (the unimodal baseline) instead")
     parser.add_argument("--preset", default="standard", choices=list(PRESETS))
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--text", default="bag_of_words", choices=TEXT_ENCODERS)
     parser.add_argument("--limit", type=int, default=None,
                         help="use the first N training samples (quick runs)")
+    parser.add_argument("--modality-dropout", type=float, default=0.0,
+                        help="hide each modality of a training sample with this probability")
     parser.add_argument("--patience", type=int, default=None,
                         help="stop after N epochs without a better validation accuracy")
-    parser.add_argument("--out", default=None, help="output folder (default runs/<fusion>)")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default runs/<fusion> or runs/<modality>)")
     parser.add_argument("--no-checkpoint", action="store_true")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args(argv)
@@ -240,11 +295,114 @@ def main(argv: list[str] | None = None) -> int:
     result = run(fusion=args.fusion, preset=args.preset, epochs=args.epochs, seed=args.seed,
                  text=args.text, limit=args.limit, out=args.out,
                  checkpoint=not args.no_checkpoint, patience=args.patience,
-                 progress=args.progress)
+                 progress=args.progress, modality=args.modality,
+                 modality_dropout=args.modality_dropout)
     test = result["test"]
-    print(f"{args.fusion} fusion on {args.preset}: epoch {result['best_epoch']} of "
-          f"{result['epochs_run']} chosen on validation (accuracy "
+    print(f"{_title(result['fusion'], args.modality)} on {args.preset}: epoch "
+          f"{result['best_epoch']} of {result['epochs_run']} chosen on validation (accuracy "
           f"{result['val_accuracy']:.3f}); test accuracy {test['accuracy']:.3f}, macro F1 "
           f"{test['f1']:.3f}; {result['report']['parameters']} parameters, "
           f"{result['report']['training_time_s']:.1f} s training; wrote {result['out']}")
     return 0
+
+
+# --- the comparison: each modality alone against each fusion strategy, over seeds ------------
+
+#: What `compare` trains: each modality alone (the unimodal baselines), then each strategy.
+COMPARED = (("text", "unimodal"), ("image", "unimodal"), ("audio", "unimodal"),
+            ("early", "fusion"), ("late", "fusion"), ("hierarchical", "fusion"),
+            ("attention", "fusion"))
+COMPARISON = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "fusion.json"
+
+
+def compare(presets: tuple[str, ...] = ("standard", "hard"), seeds: tuple[int, ...] = (0, 1, 2),
+            epochs: int = 20, patience: int | None = 5, text: str = "bag_of_words",
+            limit: int | None = None, models: tuple[tuple[str, str], ...] = COMPARED,
+            modality_dropout: float = 0.2, log: Any = None) -> dict[str, Any]:
+    """Every model of `models` (default COMPARED: (name, kind) pairs) trained by `run` on
+    each preset with each seed (the epoch chosen on validation, the test split read once
+    per trained model), and the logistic-regression early fusion of
+    `mmkit.data.baselines` as the yardstick.
+
+    Returns {"last_run", "command", "settings", "presets": {preset: {"models": [{"name",
+    "kind" ("unimodal" or "fusion"), "parameters", and per seed: "val_accuracy",
+    "accuracy", "f1" (the test split's, macro F1), "best_epoch", "training_time_s"}],
+    "logistic_regression": {"val_accuracy", "accuracy"}}}}. The fusion models train with
+    `modality_dropout` (the modalities alone cannot). `log(line)` is called after
+    each run (e.g. print). Runs write nothing to keep: each trains in a temporary folder.
+    """
+    import datetime
+    import tempfile
+
+    from mmkit.data.baselines import baseline_accuracies
+    from mmkit.data.dataset import MMDigits
+
+    results: dict[str, Any] = {
+        "last_run": datetime.date.today().isoformat(), "command": "make bench",
+        "settings": {"epochs": epochs, "patience": patience, "seeds": list(seeds),
+                     "text": text, "limit": limit, "modality_dropout": modality_dropout,
+                     "batch_size": BATCH_SIZE,
+                     "learning_rate": LEARNING_RATE},
+        "presets": {}}
+    for preset in presets:
+        rows = []
+        for name, kind in models:
+            row: dict[str, Any] = {"name": name, "kind": kind, "val_accuracy": [],
+                                   "accuracy": [], "f1": [], "best_epoch": [],
+                                   "training_time_s": []}
+            for seed in seeds:
+                with tempfile.TemporaryDirectory() as folder:
+                    done = run(fusion=name if kind == "fusion" else None, preset=preset,
+                               epochs=epochs, seed=seed, text=text, limit=limit, out=folder,
+                               checkpoint=False, patience=patience,
+                               modality=name if kind == "unimodal" else None,
+                               modality_dropout=modality_dropout if kind == "fusion" else 0.0)
+                row["parameters"] = done["report"]["parameters"]
+                row["val_accuracy"].append(done["val_accuracy"])
+                row["accuracy"].append(done["test"]["accuracy"])
+                row["f1"].append(done["test"]["f1"])
+                row["best_epoch"].append(done["best_epoch"])
+                row["training_time_s"].append(round(done["report"]["training_time_s"], 1))
+                if log is not None:
+                    log(f"{preset} {name} seed {seed}: val {done['val_accuracy']:.3f}, "
+                        f"test {done['test']['accuracy']:.3f}")
+            rows.append(row)
+        train, val = MMDigits("train", preset), MMDigits("val", preset)
+        yardstick = {"val_accuracy": baseline_accuracies(train, val)["all three"],
+                     "accuracy": baseline_accuracies(train, MMDigits("test", preset))[
+                         "all three"]}
+        results["presets"][preset] = {"models": rows, "logistic_regression": yardstick}
+    return results
+
+
+def load_comparison(path: str | Path = COMPARISON) -> dict[str, Any]:
+    """The comparison `make bench` committed (`compare`'s dict), from fusion.json."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no comparison yet; `make bench` writes it")
+    return json.loads(path.read_text())
+
+
+def comparison_table(results: dict[str, Any]) -> str:
+    """`compare`'s results as a Markdown table per preset: mean ± std over the seeds of
+    test accuracy and macro F1, validation accuracy, parameters and training time."""
+    settings = results["settings"]
+    lines = [f"Seeds {settings['seeds']}; up to {settings['epochs']} epochs (patience "
+             f"{settings['patience']}), Adam lr {settings['learning_rate']}, batches of "
+             f"{settings['batch_size']}; text encoder {settings['text']}; fusion models "
+             f"with modality dropout {settings.get('modality_dropout', 0.0)}. Last run "
+             f"{results['last_run']}.", ""]
+    for preset, part in results["presets"].items():
+        lines += [f"### {preset}", "",
+                  "| model | kind | test accuracy | test macro F1 | val accuracy | "
+                  "parameters | training (s) |", "|---|---|---:|---:|---:|---:|---:|"]
+        for row in part["models"]:
+            lines.append(
+                f"| {row['name']} | {row['kind']} | {metrics.format_mean_std(row['accuracy'], 3)} "
+                f"| {metrics.format_mean_std(row['f1'], 3)} | "
+                f"{metrics.format_mean_std(row['val_accuracy'], 3)} | {row['parameters']:,} | "
+                f"{np.mean(row['training_time_s']):.0f} |")
+        yardstick = part["logistic_regression"]
+        lines += [f"| logistic regression, all three concatenated | yardstick | "
+                  f"{yardstick['accuracy']:.3f} | | {yardstick['val_accuracy']:.3f} | | |", ""]
+    return "\n".join(lines)

@@ -201,3 +201,19 @@ def test_wrong_shapes_name_the_expected_shape(batch):
         E.TextEncoder()({**batch, "text_mask": batch["text_mask"][:, :4]})
     with pytest.raises(ValueError, match=r"word_ids: expected ids in \[0, "):
         E.BagOfWords()({**batch, "word_ids": batch["word_ids"] + 1000})
+
+
+def test_modality_dropout_hides_present_modalities_at_its_rate_and_never_all(batch):
+    from mmkit.models.encoders import drop_modalities
+
+    big = {"present": torch.ones(4000, 3, dtype=torch.bool)}
+    big["present"][:1000, 0] = False                      # some rows lack the text already
+    dropped = drop_modalities(big, 0.3, torch.Generator().manual_seed(0))["present"]
+    assert not (dropped & ~big["present"]).any()        # nothing absent comes back
+    assert dropped.any(dim=1).all()                     # every row keeps a modality
+    rate = 1 - dropped[1000:].float().mean().item()     # ~0.3, a little less: rows that would
+    assert 0.25 < rate < 0.30                           # lose all three keep them
+    assert drop_modalities(batch, 0.0)["present"].equal(batch["present"])
+    assert batch["present"].all()                       # the input is not modified
+    with pytest.raises(ValueError, match=r"probability in \[0, 1\), got 1.0"):
+        drop_modalities(batch, 1.0)

@@ -69,6 +69,22 @@ def test_a_second_run_into_the_same_folder_resumes(first_run):
         run(fusion="late", out=folder, **{**SMALL, "seed": 1})
 
 
+def test_modality_dropout_resumes_to_the_same_run(tmp_path):
+    """The dropout draws are in the checkpoint: 1 epoch + 1 more = 2 epochs straight."""
+    options = {"limit": 64, "seed": 0, "modality_dropout": 0.3}
+    straight = run(fusion="early", epochs=2, out=tmp_path / "straight", **options)
+    run(fusion="early", epochs=1, out=tmp_path / "resumed", **options)
+    resumed = run(fusion="early", epochs=2, out=tmp_path / "resumed", **options)
+    assert resumed["steps_this_run"] == 2  # 64 samples in batches of 32: the second epoch
+    assert resumed["loss_curve"] == straight["loss_curve"]
+    assert resumed["test"]["predictions"] == straight["test"]["predictions"]
+    plain = run(fusion="early", epochs=2, out=tmp_path / "plain",
+                **{**options, "modality_dropout": 0.0})
+    assert plain["loss_curve"] != straight["loss_curve"]  # the dropout did change training
+    with pytest.raises(ValueError, match=r"modality_dropout: 0\.3 there, None now"):
+        run(fusion="early", epochs=2, out=tmp_path / "straight", limit=64, seed=0)
+
+
 def test_unknown_names_are_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="late") as error:
         run(fusion="lat", out=tmp_path / "x")
@@ -76,6 +92,58 @@ def test_unknown_names_are_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="bag_of_words"):
         run(text="bert", out=tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_one_modality_alone_is_its_encoder_and_a_linear_head(tmp_path):
+    from mmkit.models.encoders import AudioLSTM, Classifier
+    from mmkit.pipeline import build_model
+
+    model = build_model(modality="audio")
+    assert isinstance(model, Classifier) and isinstance(model.encoder, AudioLSTM)
+    with pytest.raises(ValueError, match=r"text.*image.*audio"):
+        build_model(modality="smell")
+    done = run(modality="image", out=tmp_path / "image", checkpoint=False, **SMALL)
+    assert done["fusion"] is None and done["modality"] == "image"
+    assert done["test"]["accuracy"] == pytest.approx(
+        metrics.accuracy(done["test"]["labels"], done["test"]["predictions"]))
+
+
+def test_the_comparison_trains_each_model_per_seed_and_tabulates_mean_and_spread(tmp_path):
+    from benchmarks.fusion import goals
+    from mmkit.pipeline import compare, comparison_table, load_comparison
+
+    models = (("audio", "unimodal"), ("late", "fusion"))
+    results = compare(presets=("standard",), seeds=(0, 1), epochs=1, patience=None, limit=64,
+                      models=models)
+    part = results["presets"]["standard"]
+    assert [(row["name"], row["kind"]) for row in part["models"]] == list(models)
+    for row in part["models"]:
+        assert len(row["accuracy"]) == len(row["f1"]) == len(row["val_accuracy"]) == 2
+        assert all(0 <= a <= 1 for a in row["accuracy"]) and row["parameters"] > 0
+    assert 0.5 < part["logistic_regression"]["val_accuracy"] <= 1
+    late = part["models"][1]
+    single = run(fusion="late", seed=1, epochs=1, limit=64, out=tmp_path / "one",
+                 checkpoint=False, modality_dropout=results["settings"]["modality_dropout"])
+    assert late["accuracy"][1] == single["test"]["accuracy"]  # the same run, seeded
+    table = comparison_table(results)
+    assert f"| late | fusion | {metrics.format_mean_std(late['accuracy'], 3)} |" in table
+    lines = goals(results)
+    assert len(lines) == 3 and "Best fusion (late)" in lines[0]
+    path = tmp_path / "fusion.json"
+    path.write_text(json.dumps(results))
+    assert load_comparison(path) == results
+    with pytest.raises(FileNotFoundError, match="make bench"):
+        load_comparison(tmp_path / "none.json")
+
+
+def test_the_committed_comparison_meets_the_goals_it_states():
+    """fusion.md says which goal is met; its JSON is what notebook 12 reads."""
+    from benchmarks.fusion import RESULTS, goals
+    from mmkit.pipeline import load_comparison
+
+    results = load_comparison()
+    assert set(results["presets"]) == {"standard", "hard"}
+    assert all(line in RESULTS.read_text() for line in goals(results))
 
 
 def cli(*arguments, cwd):  # the class below runs on its own pytest-xdist worker

@@ -14,7 +14,8 @@ way. Read top to bottom:
                    so the padding never enters its state; its last hidden state(s) → linear
     classifier     Classifier(encoder, num_classes=10): a unimodal baseline's logits
     training       to_tensors / from_tensors (a batch ↔ the tuple `mmkit.train.train`
-                   shuffles), classification_step (one cross-entropy step), fit_classifier
+                   shuffles), drop_modalities (modality dropout), classification_step
+                   (one cross-entropy step), fit_classifier
                    (Adam, validation accuracy and weights per epoch), predict, accuracy,
                    num_parameters
 
@@ -359,14 +360,35 @@ def accuracy(model: nn.Module, batch: Batch, batch_size: int = 256) -> float:
     return metrics.accuracy(batch["label"], predict(model, batch, batch_size))
 
 
-def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer
+def drop_modalities(batch: Batch, p: float, generator: torch.Generator | None = None
+                    ) -> dict[str, torch.Tensor]:
+    """Modality dropout: a copy of `batch` in which each present modality of each row is
+    hidden (its `present` flag set False) with probability p, as if it were missing; a row
+    that would lose every modality it has keeps them all. The encoders then give the hidden
+    modalities all-zero rows, so a fusion model learns not to lean on any one of them.
+    A training-time device only: evaluation sees every modality the data has."""
+    p = float(p)
+    if not 0 <= p < 1:
+        raise ValueError(f"modality dropout: expected a probability in [0, 1), got {p}")
+    present = batch["present"]
+    kept = present & (torch.rand(present.shape, generator=generator) >= p)
+    emptied = ~kept.any(dim=1, keepdim=True)
+    return {**batch, "present": torch.where(emptied, present, kept)}
+
+
+def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
+                        modality_dropout: float = 0.0, generator: torch.Generator | None = None
                         ) -> Callable[..., dict[str, float]]:
     """The step `mmkit.train.train` runs for a classifier (batch → logits): the tensors of
     one mini-batch (`to_tensors` order) → cross-entropy, backward, one optimizer step;
-    returns {"loss", "accuracy"} of the batch."""
+    returns {"loss", "accuracy"} of the batch. With `modality_dropout` p > 0 each batch is
+    first passed through `drop_modalities(batch, p, generator)` (put the generator in the
+    trainer's `state` so that a resumed run draws the same)."""
 
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         batch = from_tensors(*tensors)
+        if modality_dropout:
+            batch = drop_modalities(batch, modality_dropout, generator)
         model.train()
         optimizer.zero_grad()
         logits = model(batch)
