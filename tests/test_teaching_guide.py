@@ -22,10 +22,13 @@ from mmkit.exercises import (
     attention,
     autoencoders,
     backpropagation,
+    encoders,
     forward_pass,
+    fusion_strategies,
     gans,
     loss_functions,
     multimodal_data,
+    multimodal_pipeline,
     optimizers,
     scale,
     transformers,
@@ -284,6 +287,36 @@ def _bert_mask(ids, pick, draw, random_words, rate, words=True, label_all=False,
     return inputs, ids if label_all else torch.where(chosen, ids, -100)
 
 
+def _f1_per_class(y_true, y_pred, k):
+    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in range(k)])
+    found, actual = np.bincount(y_pred, minlength=k), np.bincount(y_true, minlength=k)
+    return 2 * tp / np.maximum(found + actual, 1)  # = 2PR / (P + R), 0 where 0/0
+
+
+def _recall_one_if_empty(matrix):
+    rows = matrix.sum(axis=1)
+    return np.divide(np.diag(matrix), rows, out=np.ones(len(matrix)), where=rows > 0)
+
+
+def _last_of_tied(val_curve, test_curve):
+    epoch = len(val_curve) - 1 - int(np.argmax(val_curve[::-1]))
+    return epoch, test_curve[epoch]
+
+
+def _lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh, swap=False, forget_h=False, cell_tanh=True):
+    i, f, g, o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
+    gate, candidate = (np.tanh, _sigmoid) if swap else (_sigmoid, np.tanh)
+    c_new = gate(f) * (h if forget_h else c) + gate(i) * candidate(g)
+    return gate(o) * (np.tanh(c_new) if cell_tanh else c_new), c_new
+
+
+def _conv_single(image, kernel):
+    kh, kw = kernel.shape
+    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel)
+                      for j in range(image.shape[1] - kw + 1)]
+                     for i in range(image.shape[0] - kh + 1)])
+
+
 #: (check, the wrong answer whose message the guide quotes in that check's notebook section).
 WRONG_ANSWERS = [
     (welcome.check_switch_point, lambda w, b: b / w),
@@ -419,6 +452,50 @@ WRONG_ANSWERS = [
      lambda train, images: (images - train.mean(axis=0)) / (train.std(axis=0) + 1e-8)),
     (multimodal_data.check_normalize_with_training_stats,
      lambda train, images: (images - train.mean()) / train.std(ddof=1)),
+    (fusion_strategies.check_fuse_features, lambda t, f: np.concatenate(f, axis=1)),
+    (fusion_strategies.check_fuse_features,
+     lambda t, f: np.concatenate([(x - x.mean(0)) / x.std(0) for x in f], axis=1)),
+    (fusion_strategies.check_fuse_features,
+     lambda t, f: (np.concatenate(f, 1) - np.concatenate(t, 1).mean())
+     / np.concatenate(t, 1).std()),
+    (fusion_strategies.check_mask_features, lambda f, p, w: f * np.repeat(~p, w, axis=1)),
+    (fusion_strategies.check_mask_features,
+     lambda f, p, w: f * np.repeat(p[:, ::-1], w, axis=1)),
+    (fusion_strategies.check_mask_features, lambda f, p, w: f * p.all(axis=1, keepdims=True)),
+    (fusion_strategies.check_late_mean, lambda p, m: (p * m[:, :, None]).sum(axis=1) / 3),
+    (fusion_strategies.check_late_mean, lambda p, m: p.mean(axis=1)),
+    (fusion_strategies.check_late_mean,
+     lambda p, m: np.where(m.any(1, keepdims=True), (p * m[:, :, None]).sum(1)
+                           / np.maximum(m.sum(1, keepdims=True), 1), 0.0)),
+    (multimodal_pipeline.check_macro_f1, lambda t, p, k: float(np.mean(t == p))),
+    (multimodal_pipeline.check_macro_f1,
+     lambda t, p, k: float(np.mean(_f1_per_class(t, p, k)[np.unique(p)]))),
+    (multimodal_pipeline.check_macro_f1,
+     lambda t, p, k: float(np.sum(_f1_per_class(t, p, k) * np.bincount(t, minlength=k)) / len(t))),
+    (multimodal_pipeline.check_choose_epoch, lambda v, t: (int(np.argmax(t)), max(t))),
+    (multimodal_pipeline.check_choose_epoch, lambda v, t: (len(v) - 1, t[-1])),
+    (multimodal_pipeline.check_choose_epoch, _last_of_tied),
+    (multimodal_pipeline.check_recall_per_class,
+     lambda m: np.diag(m) / np.maximum(m.sum(axis=0), 1)),
+    (multimodal_pipeline.check_recall_per_class, lambda m: np.diag(m) / m.sum()),
+    (multimodal_pipeline.check_recall_per_class, _recall_one_if_empty),
+    (encoders.check_conv_output_size, lambda n, k, s, p: (n + p - k) // s + 1),
+    (encoders.check_conv_output_size, lambda n, k, s, p: (n + 2 * p - k) // s),
+    (encoders.check_conv_output_size, lambda n, k, s, p: math.ceil((n + 2 * p - k) / s) + 1),
+    (encoders.check_conv2d_single, lambda image, kernel: _conv_single(image, kernel[::-1, ::-1])),
+    (encoders.check_conv2d_single, lambda image, kernel: _conv_single(image, kernel)[:-1, :-1]),
+    (encoders.check_conv2d_single,
+     lambda image, kernel: _conv_single(np.pad(image, ((kernel.shape[0] // 2,
+                                                         (kernel.shape[0] - 1) // 2),
+                                                        (kernel.shape[1] // 2,
+                                                         (kernel.shape[1] - 1) // 2))), kernel)),
+    (encoders.check_lstm_step, lambda *a: _lstm_step(*a, swap=True)),
+    (encoders.check_lstm_step, lambda *a: _lstm_step(*a, forget_h=True)),
+    (encoders.check_lstm_step, lambda *a: _lstm_step(*a, cell_tanh=False)),
+    (encoders.check_last_real_frame, lambda outputs, lengths: outputs[:, -1]),
+    (encoders.check_last_real_frame,
+     lambda outputs, lengths: outputs[np.arange(len(outputs)), lengths]),
+    (encoders.check_last_real_frame, lambda outputs, lengths: outputs[:, lengths - 1]),
 ]
 
 

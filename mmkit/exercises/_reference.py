@@ -374,3 +374,106 @@ def transformers_bert_mask(ids, pick, draw, random_words, rate, special_ids, mas
     replacement = torch.stack([torch.full_like(ids, mask_id), random_words, ids])
     inputs = torch.where(chosen, replacement.gather(0, kind[None]).squeeze(0), ids)
     return inputs.numpy(), torch.where(chosen, ids, -100).numpy()
+
+
+# --- 11 encoders ----------------------------------------------------------------------------
+
+
+def encoders_conv_output_size(size, kernel, stride, padding):
+    """One side of a convolution's output, read off PyTorch's F.conv2d on zeros."""
+    out = torch.nn.functional.conv2d(torch.zeros(1, 1, size, size),
+                                     torch.zeros(1, 1, kernel, kernel),
+                                     stride=stride, padding=padding)
+    return int(out.shape[-1])
+
+
+def encoders_conv2d_single(image, kernel):
+    """image (H, W), kernel (kH, kW) → the 'valid' cross-correlation, by F.conv2d."""
+    image, kernel = (torch.tensor(np.array(a, dtype=np.float64))[None, None]
+                     for a in (image, kernel))
+    return torch.nn.functional.conv2d(image, kernel)[0, 0].numpy()
+
+
+def encoders_lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
+    """(h', c') of one step, by torch.nn.LSTMCell with these weights."""
+    cell = torch.nn.LSTMCell(x.shape[1], h.shape[1]).double()
+    with torch.no_grad():
+        for name, value in (("weight_ih", weight_ih), ("weight_hh", weight_hh),
+                            ("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+            getattr(cell, name).copy_(torch.as_tensor(value, dtype=torch.float64))
+        h_new, c_new = cell(torch.as_tensor(x, dtype=torch.float64),
+                            (torch.as_tensor(h, dtype=torch.float64),
+                             torch.as_tensor(c, dtype=torch.float64)))
+    return h_new.numpy(), c_new.numpy()
+
+
+def encoders_last_real_frame(outputs, lengths):
+    """outputs (N, T, H), lengths (N,) → (N, H) at step lengths − 1, by torch.gather."""
+    outputs = torch.as_tensor(outputs, dtype=torch.float64)
+    index = (torch.as_tensor(lengths, dtype=torch.long) - 1)[:, None, None]
+    return outputs.gather(1, index.expand(-1, 1, outputs.shape[2]))[:, 0].numpy()
+
+
+# --- 13 multimodal_pipeline -----------------------------------------------------------------
+
+
+def pipeline_macro_f1(y_true, y_pred, num_classes):
+    """Macro F1 by one-hot counts in torch: per class k, F1 = 2·TP / (2·TP + FP + FN) (the
+    same as the harmonic mean of precision and recall, 0 where 0/0), averaged with equal
+    weight over the classes that occur in y_true or y_pred."""
+    true = torch.nn.functional.one_hot(torch.as_tensor(np.asarray(y_true)), num_classes)
+    pred = torch.nn.functional.one_hot(torch.as_tensor(np.asarray(y_pred)), num_classes)
+    tp = (true * pred).sum(0).double()
+    fp, fn = (pred.sum(0) - tp), (true.sum(0) - tp)
+    denominator = 2 * tp + fp + fn
+    f1 = torch.where(denominator > 0, 2 * tp / denominator.clamp(min=1), torch.zeros_like(tp))
+    seen = (true.sum(0) + pred.sum(0)) > 0
+    return float(f1[seen].mean())
+
+
+def pipeline_choose_epoch(val_curve, test_curve):
+    """(epoch, accuracy to report): the first epoch with the highest validation accuracy,
+    by a stable sort, and the test accuracy at that epoch."""
+    order = sorted(range(len(val_curve)), key=lambda epoch: -float(val_curve[epoch]))
+    return order[0], float(test_curve[order[0]])
+
+
+def pipeline_recall_per_class(matrix):
+    """Recall per class from a confusion matrix (rows true, columns predicted), by torch:
+    the diagonal over the row sums, 0 for a class without samples."""
+    counts = torch.as_tensor(np.asarray(matrix), dtype=torch.float64)
+    support = counts.sum(dim=1)
+    return torch.where(support > 0, counts.diagonal() / support.clamp(min=1),
+                       torch.zeros_like(support)).numpy()
+
+
+# --- 12 fusion_strategies -------------------------------------------------------------------
+
+
+def fusion_strategies_fuse_features(train_features, features):
+    """Each modality's columns standardised with its training columns' mean and population
+    std (torch, correction=0, float64), then concatenated: (N, Σ d_k)."""
+    parts = []
+    for train, other in zip(train_features, features, strict=True):
+        train = torch.as_tensor(np.asarray(train, dtype=np.float64))
+        other = torch.as_tensor(np.asarray(other, dtype=np.float64))
+        parts.append((other - train.mean(dim=0)) / train.std(dim=0, correction=0))
+    return torch.cat(parts, dim=1).numpy()
+
+
+def fusion_strategies_mask_features(features, present, widths):
+    """features (N, Σ d_k) with each missing modality's columns zeroed: the mask bits
+    repeated over each modality's width by torch.repeat_interleave."""
+    bits = torch.as_tensor(np.asarray(present, dtype=bool))
+    mask = bits.repeat_interleave(torch.tensor(list(widths)), dim=1)
+    return (torch.as_tensor(np.asarray(features, dtype=np.float64)) * mask).numpy()
+
+
+def fusion_strategies_late_mean(probs, present):
+    """The mean over the present modalities of probs (N, M, C), by torch.einsum with the
+    mask normalised per row; a row with none present gets the uniform 1/C."""
+    p = torch.as_tensor(np.asarray(probs, dtype=np.float64))
+    m = torch.as_tensor(np.asarray(present, dtype=np.float64))
+    count = m.sum(dim=1, keepdim=True)
+    mean = torch.einsum("nm,nmc->nc", m / count.clamp(min=1), p)
+    return torch.where(count > 0, mean, torch.full_like(mean, 1 / p.shape[2])).numpy()
