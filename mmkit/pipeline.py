@@ -124,7 +124,8 @@ def _title(fusion: str | None, modality: str | None) -> str:
 def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, seed: int = 0,
         text: str = "bag_of_words", limit: int | None = None, out: str | Path | None = None,
         checkpoint: bool = True, patience: int | None = None, progress: bool = False,
-        modality: str | None = None, modality_dropout: float = 0.0) -> dict[str, Any]:
+        modality: str | None = None, modality_dropout: float = 0.0,
+        max_grad_norm: float | None = None) -> dict[str, Any]:
     """Train `fusion` on `preset`, select the epoch on validation, test once; write
     `out/metrics.json` and `out/confusion.png` (and `out/checkpoint.pt` with `checkpoint`,
     and `out/run.json`, its settings: resuming with another fusion, preset, seed, text or
@@ -137,7 +138,8 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     baseline (`build_model`; recorded with fusion None); its default folder is
     `runs/<modality>`. `modality_dropout` p: during training, each present modality of
     each sample is hidden with probability p (`encoders.drop_modalities`; never at
-    evaluation); a modality alone trains without it.
+    evaluation); a modality alone trains without it. `max_grad_norm`: clip the gradients
+    to that norm before each step ("grad_norm_curve": the mean norm before clipping).
     """
     from mmkit.data.dataset import get_preset
     from mmkit.models.encoders import (
@@ -162,6 +164,8 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         settings["modality"] = modality
     if modality_dropout:
         settings["modality_dropout"] = modality_dropout
+    if max_grad_norm is not None:
+        settings["max_grad_norm"] = max_grad_norm
     if checkpoint:  # a checkpoint resumes only the run it was written by
         recorded = out / "run.json"
         if (out / "checkpoint.pt").exists() and recorded.exists():
@@ -186,7 +190,8 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     clock = [time.perf_counter()]
 
     dropout_draws = torch.Generator().manual_seed(seed)
-    classify = classification_step(model, optimizer, modality_dropout, dropout_draws)
+    classify = classification_step(model, optimizer, modality_dropout, dropout_draws,
+                                   max_grad_norm)
 
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         nonlocal steps
@@ -235,6 +240,7 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         "best_epoch": history.best_epoch, "val_accuracy": history.best_value,
         "val_curve": [float(s["val_accuracy"]) for _, s in history.snapshots],
         "loss_curve": [float(v) for v in history.losses.get("loss", [])],
+        "grad_norm_curve": [float(v) for v in history.losses.get("grad_norm", [])],
         "test": {
             "samples": len(labels),
             "accuracy": metrics.accuracy(labels, predicted),
@@ -282,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="use the first N training samples (quick runs)")
     parser.add_argument("--modality-dropout", type=float, default=0.0,
                         help="hide each modality of a training sample with this probability")
+    parser.add_argument("--max-grad-norm", type=float, default=None,
+                        help="clip the gradients to this norm before each step")
     parser.add_argument("--patience", type=int, default=None,
                         help="stop after N epochs without a better validation accuracy")
     parser.add_argument("--out", default=None,
@@ -296,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                  text=args.text, limit=args.limit, out=args.out,
                  checkpoint=not args.no_checkpoint, patience=args.patience,
                  progress=args.progress, modality=args.modality,
-                 modality_dropout=args.modality_dropout)
+                 modality_dropout=args.modality_dropout, max_grad_norm=args.max_grad_norm)
     test = result["test"]
     print(f"{_title(result['fusion'], args.modality)} on {args.preset}: epoch "
           f"{result['best_epoch']} of {result['epochs_run']} chosen on validation (accuracy "

@@ -178,6 +178,15 @@ def test_the_summary_names_the_best_fusion_and_single_modality():
     assert table.splitlines()[-1].split()[-2:] == ["0.896", "0.880"]
 
 
+def test_the_best_model_is_chosen_on_validation_not_on_the_held_out_split():
+    comparison = fake_comparison()
+    hierarchical = comparison["presets"]["standard"]["models"][5]
+    hierarchical["accuracy"] = [0.99, 0.99, 0.99]          # best held out, not on validation
+    summary = comparison_summary(comparison, "standard")
+    assert summary["best_fusion"] == "late"
+    assert summary["fusion_accuracy"][0] == pytest.approx(0.95)
+
+
 def test_the_comparison_chart_has_error_bars_and_the_yardstick():
     axes = plot_comparison(fake_comparison(), ("standard", "hard"))
     assert [ax.get_title() for ax in axes] == ["standard (mean ± std, 3 seeds)",

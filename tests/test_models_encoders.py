@@ -217,3 +217,17 @@ def test_modality_dropout_hides_present_modalities_at_its_rate_and_never_all(bat
     assert batch["present"].all()                       # the input is not modified
     with pytest.raises(ValueError, match=r"probability in \[0, 1\), got 1.0"):
         drop_modalities(batch, 1.0)
+
+
+def test_gradient_clipping_bounds_the_step_and_reports_the_norm_before(batch):
+    torch.manual_seed(0)
+    model = E.Classifier(E.ImageCNN(out_features=8, channels=(2, 2)))
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    taken = E.classification_step(model, optimizer, max_grad_norm=1e-3)(*E.to_tensors(batch))
+    moved = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before,
+                                                                     strict=True)])
+    assert taken["grad_norm"] > 1e-3                       # the raw gradient was larger
+    assert moved.norm().item() == pytest.approx(1e-3, rel=1e-4)  # SGD, lr 1: step = gradient
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        E.classification_step(model, optimizer, max_grad_norm=0)

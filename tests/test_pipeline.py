@@ -85,6 +85,15 @@ def test_modality_dropout_resumes_to_the_same_run(tmp_path):
         run(fusion="early", epochs=2, out=tmp_path / "straight", limit=64, seed=0)
 
 
+def test_gradient_clipping_is_an_option_of_the_run_and_the_command_line(tmp_path):
+    done = run(fusion="late", epochs=1, limit=64, out=tmp_path / "clip", checkpoint=False,
+               max_grad_norm=0.5)
+    assert len(done["grad_norm_curve"]) == 1 and done["grad_norm_curve"][0] > 0
+    shown = subprocess.run([sys.executable, "-m", "mmkit.train", "--help"],
+                           capture_output=True, text=True, timeout=60).stdout
+    assert "--max-grad-norm" in shown and "--modality-dropout" in shown
+
+
 def test_unknown_names_are_refused_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="late") as error:
         run(fusion="lat", out=tmp_path / "x")

@@ -288,11 +288,12 @@ def format_comparison(comparison: Mapping, preset: str = "standard") -> str:
 
 def comparison_summary(comparison: Mapping, preset: str = "standard") -> dict[str, object]:
     """The numbers a sentence about `preset` quotes: the best fusion and the best single
-    modality by mean accuracy (name, mean, std), the margin between them in points, and the
-    logistic-regression early fusion's accuracy (None if absent)."""
+    modality (name, mean and std of accuracy), the margin between them in points, and the
+    logistic-regression early fusion's accuracy (None if absent). "Best" is a choice, so
+    it is made on the mean validation accuracy; the held-out accuracy is only reported."""
     rows = comparison_rows(comparison, preset)
-    fusion = max((r for r in rows if r.kind == "fusion"), key=lambda r: r.accuracy[0])
-    single = max((r for r in rows if r.kind == "unimodal"), key=lambda r: r.accuracy[0])
+    fusion = max((r for r in rows if r.kind == "fusion"), key=lambda r: r.val_accuracy[0])
+    single = max((r for r in rows if r.kind == "unimodal"), key=lambda r: r.val_accuracy[0])
     baseline = comparison["presets"][preset].get("logistic_regression") or {}
     return {"best_fusion": fusion.name, "fusion_accuracy": fusion.accuracy,
             "fusion_f1": fusion.f1, "best_single": single.name,

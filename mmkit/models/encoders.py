@@ -377,13 +377,17 @@ def drop_modalities(batch: Batch, p: float, generator: torch.Generator | None = 
 
 
 def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
-                        modality_dropout: float = 0.0, generator: torch.Generator | None = None
-                        ) -> Callable[..., dict[str, float]]:
+                        modality_dropout: float = 0.0, generator: torch.Generator | None = None,
+                        max_grad_norm: float | None = None) -> Callable[..., dict[str, float]]:
     """The step `mmkit.train.train` runs for a classifier (batch → logits): the tensors of
     one mini-batch (`to_tensors` order) → cross-entropy, backward, one optimizer step;
     returns {"loss", "accuracy"} of the batch. With `modality_dropout` p > 0 each batch is
     first passed through `drop_modalities(batch, p, generator)` (put the generator in the
-    trainer's `state` so that a resumed run draws the same)."""
+    trainer's `state` so that a resumed run draws the same). With `max_grad_norm`, the
+    gradients are clipped to that total norm before the step (`clip_grad_norm_`), and
+    "grad_norm", their norm before clipping, is returned too."""
+    if max_grad_norm is not None:
+        check_positive(max_grad_norm, "max_grad_norm")
 
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         batch = from_tensors(*tensors)
@@ -394,9 +398,14 @@ def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
         logits = model(batch)
         loss = F.cross_entropy(logits, batch["label"])
         loss.backward()
+        taken = {"loss": loss.item(),
+                 "accuracy": (logits.argmax(dim=1) == batch["label"]).float().mean().item()}
+        if max_grad_norm is not None:
+            taken["grad_norm"] = nn.utils.clip_grad_norm_(
+                [p for group in optimizer.param_groups for p in group["params"]],
+                max_grad_norm).item()
         optimizer.step()
-        return {"loss": loss.item(),
-                "accuracy": (logits.argmax(dim=1) == batch["label"]).float().mean().item()}
+        return taken
 
     return step
 
