@@ -228,7 +228,7 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
             times.append(time.perf_counter() - began)
             predictions.append(logits.argmax(dim=1))
     predicted = torch.cat(predictions)
-    classes = model.head.out_features if modality is not None else model.num_classes
+    classes = model.num_classes
     matrix = metrics.confusion_matrix(labels, predicted, num_classes=classes)
     precision, recall, f1 = metrics.precision_recall_f1(labels, predicted, "macro", classes)
     per_class_f1 = metrics.precision_recall_f1(labels, predicted, None, classes)[2]

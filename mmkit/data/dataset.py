@@ -45,6 +45,7 @@ MODALITIES = ("text", "image", "audio")
 SPLITS = ("train", "val", "test")
 IMAGE_SIZE = 28
 AUDIO_SECONDS = 1.0
+WINDOW = int(AUDIO_SECONDS * audio_lib.SAMPLE_RATE)  # samples in the one-second window
 TEXT_LENGTH = 16
 
 
@@ -118,6 +119,16 @@ def _clean_clip(path: Path) -> np.ndarray:
 #: validation or test split reuses the ones its training split was (or would be) given.
 _TRAINING_NORMALIZERS: dict[tuple, tuple[image_lib.ImageNormalizer,
                                          audio_lib.LogMelNormalizer]] = {}
+
+
+def _frames_and_lengths(windows: np.ndarray, clips: list[np.ndarray]
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The one-second windows (N, WINDOW) of `clips` → (log-mel frames in dB (N, 101, 40),
+    time first; lengths (N,) int64: the frames that hold each clip)."""
+    lengths = np.array([min(audio_lib.n_frames(len(clip)), audio_lib.n_frames(WINDOW))
+                        for clip in clips], dtype=np.int64)
+    frames = audio_lib.log_mel_batch(windows).transpose(0, 2, 1)  # (N, F, M): time first
+    return np.ascontiguousarray(frames), lengths
 
 
 def _sample_rng(seed: int, sample: int, stream: int) -> np.random.Generator:
@@ -202,19 +213,17 @@ class MMDigits(Dataset):
     def _degraded_audio(self, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows' clips in a one-second window with the preset's noise over all of it →
         (windows (N, 8000) float32, log-mel frames in dB (N, 101, 40), lengths (N,) int64)."""
-        length = int(AUDIO_SECONDS * audio_lib.SAMPLE_RATE)
-        windows = np.zeros((len(rows), length), dtype=np.float32)
-        lengths = np.zeros(len(rows), dtype=np.int64)
+        windows = np.zeros((len(rows), WINDOW), dtype=np.float32)
+        clips = []
         for i, row in enumerate(rows):
             clip = _clean_clip(self.folder / row["clip"])
+            clips.append(clip)
             if self.preset.snr_db is not None and self._degrade("audio", row):
                 windows[i] = audio_lib.pad_and_add_noise(
-                    clip, length, self.preset.snr_db, _sample_rng(self.seed, row["sample"], 2))
+                    clip, WINDOW, self.preset.snr_db, _sample_rng(self.seed, row["sample"], 2))
             else:  # clean: the padding stays silent
-                windows[i] = audio_lib.pad_or_truncate(clip, length)
-            lengths[i] = min(audio_lib.n_frames(len(clip)), audio_lib.n_frames(length))
-        frames = audio_lib.log_mel_batch(windows).transpose(0, 2, 1)  # (N, F, M): time first
-        return windows, np.ascontiguousarray(frames), lengths
+                windows[i] = audio_lib.pad_or_truncate(clip, WINDOW)
+        return (windows, *_frames_and_lengths(windows, clips))
 
     def _training_normalizers(self, all_rows: list[dict], own: tuple | None
                               ) -> tuple[image_lib.ImageNormalizer, audio_lib.LogMelNormalizer]:
@@ -325,13 +334,9 @@ class AudioFolder(Dataset):
             bad = [p.name for p, label in zip(self.paths, self.labels, strict=True) if label >= 10]
             raise ValueError(f"{folder}: expected file names starting with a digit 0-9 and an "
                              f"underscore, got {bad[:3]}")
-        length = int(AUDIO_SECONDS * audio_lib.SAMPLE_RATE)
         clips = [audio_lib.normalize_peak(wave) for _, _, wave in loaded]
-        self.waves = np.stack([audio_lib.pad_or_truncate(clip, length) for clip in clips])
-        self.audio_lengths = np.array([min(audio_lib.n_frames(len(clip)),
-                                           audio_lib.n_frames(length)) for clip in clips],
-                                      dtype=np.int64)
-        log_mels = np.ascontiguousarray(audio_lib.log_mel_batch(self.waves).transpose(0, 2, 1))
+        self.waves = np.stack([audio_lib.pad_or_truncate(clip, WINDOW) for clip in clips])
+        log_mels, self.audio_lengths = _frames_and_lengths(self.waves, clips)
         if normalizer is None:
             normalizer = audio_lib.LogMelNormalizer().fit(log_mels, self.audio_lengths)
         self.audio_normalizer = normalizer

@@ -309,7 +309,8 @@ class Classifier(nn.Module):
     def __init__(self, encoder: Encoder, num_classes: int = 10):
         super().__init__()
         self.encoder = encoder
-        self.head = nn.Linear(encoder.out_features, check_count(num_classes, "num_classes", 2))
+        self.num_classes = check_count(num_classes, "num_classes", 2)
+        self.head = nn.Linear(encoder.out_features, self.num_classes)
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.head(self.encoder(batch))
