@@ -1,4 +1,4 @@
-"""Where the kit's folders are: the repository root, `data/`, the data set and `notebooks/`."""
+"""Where the kit's folders are: the repository root, `data/`, its data sets and `notebooks/`."""
 
 import os
 from pathlib import Path
@@ -17,6 +17,16 @@ def data_dir() -> Path:
 def dataset_dir() -> Path:
     """The mmdigits data set: `data/mmdigits` (see `mmkit.data.build`)."""
     return data_dir() / "mmdigits"
+
+
+def realspeech_dir() -> Path:
+    """Real spoken digits of one speaker (FSDD, CC BY-SA 4.0): `data/realspeech`.
+
+    Its `{digit}_theo_{index}.wav` files load with `mmkit.data.audio.load_folder` (or
+    `mmkit.data.dataset.AudioFolder`); `recordings.csv` lists them, README.md says where
+    they come from.
+    """
+    return data_dir() / "realspeech"
 
 
 def notebooks_dir() -> Path:

@@ -15,7 +15,9 @@ from mmkit.data.audio import (
     N_MELS,
     N_MFCC,
     SAMPLE_RATE,
+    SILENCE_PEAK,
     AudioFileError,
+    ResampledWarning,
     add_noise,
     load_audio,
     load_folder,
@@ -61,13 +63,29 @@ def test_load_a_committed_clip(clip_path, clip):
     assert 0 < np.abs(clip).max() <= 1
 
 
-def test_a_wrong_sample_rate_is_resampled(tmp_path):
+def loaded_with_warnings(function, *args, **kwargs):
+    """function(*args, **kwargs) and the warnings it gave, every one recorded."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = function(*args, **kwargs)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+def test_a_wrong_sample_rate_is_resampled_and_said_once(tmp_path):
     path = tmp_path / "16k.wav"
     sf.write(path, tone(0.5, rate=16000), 16000, subtype="PCM_16")
-    audio = load_audio(path)
+    audio, said = loaded_with_warnings(load_audio, path)
     assert audio.dtype == np.float32 and abs(len(audio) - 4000) <= 1  # 0.5 s at 8 kHz
     spectrum = np.abs(np.fft.rfft(audio))
     assert np.argmax(spectrum) * SAMPLE_RATE / len(audio) == pytest.approx(440, abs=4)
+    assert said == [(ResampledWarning, f"{path}: resampled from 16000 Hz to 8000 Hz")]
+    _, said = loaded_with_warnings(load_audio, path, sample_rate=16000)
+    assert said == []  # at the rate asked for: nothing to say
+
+
+def test_a_committed_clip_loads_without_a_warning(clip_path):
+    _, said = loaded_with_warnings(load_audio, clip_path)
+    assert said == []
 
 
 def test_stereo_is_averaged_to_mono(tmp_path):
@@ -77,6 +95,49 @@ def test_stereo_is_averaged_to_mono(tmp_path):
     audio = load_audio(path)
     assert audio.shape == left.shape
     np.testing.assert_allclose(audio, 0.75 * left, atol=1e-6)
+
+
+def test_a_stereo_44_1_khz_wav_is_mixed_down_and_resampled(tmp_path):
+    path = tmp_path / "phone.wav"
+    left, right = tone(0.5, rate=44100, hz=300), tone(0.5, rate=44100, hz=700, amplitude=0.3)
+    sf.write(path, np.stack([left, right], axis=1), 44100, subtype="PCM_16")
+    assert sf.info(path).channels == 2
+    audio, said = loaded_with_warnings(load_audio, path)
+    assert audio.shape == (4000,) and audio.dtype == np.float32  # 0.5 s at 8 kHz, mono
+    spectrum = np.abs(np.fft.rfft(audio))
+    hz = np.fft.rfftfreq(len(audio), 1 / SAMPLE_RATE)
+    top_two = sorted(hz[np.argsort(spectrum)[-2:]])
+    np.testing.assert_allclose(top_two, [300, 700], atol=4)  # both channels are heard
+    assert spectrum[np.argmin(abs(hz - 300))] > spectrum[np.argmin(abs(hz - 700))]
+    assert said == [(ResampledWarning, f"{path}: resampled from 44100 Hz to 8000 Hz")]
+
+
+@pytest.mark.parametrize(("samples", "what"), [
+    (np.zeros(4000, np.float32), "all zeros"),
+    (np.full(4000, 0.2, np.float32), "a constant (DC offset, no sound)"),
+    (tone(0.5, amplitude=5e-5), "a whisper of 5e-5, below the threshold"),
+], ids=["zeros", "constant", "below-threshold"])
+def test_a_silent_file_is_named(tmp_path, samples, what):
+    path = tmp_path / "3_quiet_0.wav"
+    sf.write(path, samples, SAMPLE_RATE, subtype="FLOAT")
+    with pytest.raises(AudioFileError, match=re.escape(str(path)) + r": silent \(peak .*"
+                       r"SILENCE_PEAK = 0\.0001"):
+        load_audio(path)
+
+
+def test_left_and_right_that_cancel_are_silent_in_mono(tmp_path):
+    path = tmp_path / "phase.wav"
+    left = tone(0.2)
+    sf.write(path, np.stack([left, -left], axis=1), SAMPLE_RATE, subtype="FLOAT")
+    with pytest.raises(AudioFileError, match=r"phase\.wav: silent"):
+        load_audio(path)
+
+
+def test_quiet_but_real_recordings_are_not_silent(tmp_path):
+    assert SILENCE_PEAK == 1e-4
+    path = tmp_path / "quiet.wav"
+    sf.write(path, tone(0.2, amplitude=1e-3), SAMPLE_RATE, subtype="PCM_16")  # −60 dBFS
+    assert np.abs(load_audio(path)).max() == pytest.approx(1e-3, rel=0.05)
 
 
 def _truncated(tmp_path, suffix):
@@ -105,13 +166,20 @@ def _no_samples(tmp_path):
     return path
 
 
+def _silent(tmp_path):
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(SAMPLE_RATE, dtype=np.int16), SAMPLE_RATE, subtype="PCM_16")
+    return path
+
+
 @pytest.mark.parametrize(("make", "problem"), [
     (_empty, "empty file"),
     (_text, r"not an audio file \(.+\)"),
     (lambda tmp: _truncated(tmp, ".wav"), r"truncated or corrupt \(.+\)"),
     (lambda tmp: _truncated(tmp, ".flac"), r"truncated or corrupt \(.+\)"),
     (_no_samples, "no audio samples"),
-], ids=["empty", "text", "truncated-wav", "truncated-flac", "no-samples"])
+    (_silent, r"silent \(.+\)"),
+], ids=["empty", "text", "truncated-wav", "truncated-flac", "no-samples", "silent"])
 def test_bad_files_raise_naming_the_file_and_the_problem(tmp_path, make, problem):
     path = make(tmp_path)
     with pytest.raises(AudioFileError, match=re.escape(str(path)) + ": " + problem):
@@ -150,18 +218,66 @@ def test_load_folder_raises_on_the_first_bad_file_by_default(recordings):
 
 
 def test_load_folder_can_skip_bad_files_with_one_warning(recordings):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        loaded = load_folder(recordings, skip_bad=True)
-    assert len(caught) == 1
-    message = str(caught[0].message)
-    assert "skipped 3 bad file(s) of 5" in message
+    loaded, said = loaded_with_warnings(load_folder, recordings, skip_bad=True)
+    skipped = [message for category, message in said if category is UserWarning]
+    assert len(skipped) == 1
+    assert "skipped 3 bad file(s) of 5" in skipped[0]
     for name in ("2_carol_1.wav", "4_dave_0.wav", "seven.wav"):
-        assert name in message
+        assert name in skipped[0]
     assert [(label, path.name) for label, path, _ in loaded] == [(1, "1_bob_2.flac"),
                                                                 (3, "3_alice_0.wav")]
     assert [len(audio) for *_, audio in loaded] == [1600, 2400]  # 1_bob resampled to 8 kHz
     assert all(audio.dtype == np.float32 for *_, audio in loaded)
+    assert [message for category, message in said if category is ResampledWarning] == [
+        f"load_folder: resampled 1 of 2 file(s) in {recordings} to 8000 Hz (1 at 16000 Hz)"]
+
+
+def test_load_folder_lists_every_file_it_skipped_with_its_problem(tmp_path):
+    """Six kinds of bad file, each named with its own problem, in one warning."""
+    sf.write(tmp_path / "0_good_0.wav", tone(0.3), SAMPLE_RATE, subtype="PCM_16")
+    bad = {
+        "1_empty_0.wav": "empty file (0 bytes)",
+        "2_text_0.wav": "not an audio file (",
+        "3_cut_0.wav": "truncated or corrupt (",
+        "4_silent_0.wav": "silent (peak 0 around the mean",
+        "5_header_0.wav": "no audio samples",
+        "unlabelled.wav": "the file name must start with its digit label",
+    }
+    (tmp_path / "1_empty_0.wav").touch()
+    (tmp_path / "2_text_0.wav").write_text("not a recording\n" * 30)
+    whole = tmp_path / "whole.tmp"
+    sf.write(whole, tone(1.0), SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    (tmp_path / "3_cut_0.wav").write_bytes(whole.read_bytes()[:5000])
+    sf.write(tmp_path / "4_silent_0.wav", np.zeros(800, np.int16), SAMPLE_RATE)
+    sf.write(tmp_path / "5_header_0.wav", np.zeros(0, np.float32), SAMPLE_RATE)
+    sf.write(tmp_path / "unlabelled.wav", tone(0.1), SAMPLE_RATE)
+    loaded, said = loaded_with_warnings(load_folder, tmp_path, skip_bad=True)
+    assert [path.name for _, path, _ in loaded] == ["0_good_0.wav"]
+    assert len(said) == 1 and said[0][0] is UserWarning
+    message = said[0][1]
+    assert message.startswith(f"load_folder: skipped 6 bad file(s) of 7 in {tmp_path}: ")
+    listed = message.split(": ", 2)[2].split("; ")
+    assert len(listed) == 6
+    for entry, (name, problem) in zip(listed, sorted(bad.items()), strict=True):
+        assert entry.startswith(f"{name} ({problem}"), (entry, name, problem)
+    for name in bad:  # each bad file alone raises naming it
+        with pytest.raises(ValueError, match=re.escape(name)):
+            load_folder(tmp_path)
+        (tmp_path / name).unlink()
+    assert [path.name for _, path, _ in load_folder(tmp_path)] == ["0_good_0.wav"]
+
+
+def test_load_folder_says_once_what_it_resampled(tmp_path):
+    for i in range(3):
+        sf.write(tmp_path / f"{i}_wide_0.wav", tone(0.25, rate=16000), 16000)
+    for i in range(2):
+        sf.write(tmp_path / f"{i}_cd_0.wav", np.stack([tone(0.25, rate=44100)] * 2, axis=1),
+                 44100)
+    sf.write(tmp_path / "9_phone_0.wav", tone(0.25), SAMPLE_RATE)
+    loaded, said = loaded_with_warnings(load_folder, tmp_path)
+    assert len(loaded) == 6 and all(len(audio) == 2000 for *_, audio in loaded)
+    assert said == [(ResampledWarning, f"load_folder: resampled 5 of 6 file(s) in {tmp_path} "
+                                       f"to 8000 Hz (3 at 16000 Hz, 2 at 44100 Hz)")]
 
 
 def test_load_folder_names_a_file_without_a_label(tmp_path):

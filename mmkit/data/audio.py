@@ -17,8 +17,10 @@ The mel bands are librosa's default, the **Slaney** mel scale (`hz_to_mel`): lin
 band with the training split's mean and standard deviation, as `image.ImageNormalizer`
 does for pixels.
 
-Bad files raise `AudioFileError` (a ValueError) naming the file and the problem;
-NaN or infinite samples raise `NonFiniteError` naming the file.
+Bad files raise `AudioFileError` (a ValueError) naming the file and the problem (empty,
+not audio, truncated or corrupt, no samples, silent); NaN or infinite samples raise
+`NonFiniteError` naming the file. A file at another sample rate is resampled, and a
+`ResampledWarning` says so once per `load_audio` or `load_folder` call.
 """
 
 import functools
@@ -44,12 +46,17 @@ HOP = 80
 N_MELS = 40
 N_MFCC = 13
 AUDIO_SUFFIXES = (".wav", ".flac")
+SILENCE_PEAK = 1e-4  # −80 dBFS: about 3 steps of 16-bit audio; quieter than this is silence
 
 Rng = np.random.Generator | int | None
 
 
 class AudioFileError(ValueError):
-    """An audio file that cannot be read: empty, not audio, truncated or corrupt."""
+    """An audio file that cannot be used: empty, not audio, truncated, corrupt or silent."""
+
+
+class ResampledWarning(UserWarning):
+    """Recordings were not at the sample rate asked for and have been resampled."""
 
 
 def _audio(audio: object, function: str) -> np.ndarray:
@@ -89,18 +96,11 @@ def _wav_data_shortfall(path: Path) -> str | None:
     return None
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Read a WAV or FLAC file (any format libsndfile reads) → (T,) float32 mono at `sample_rate`.
-
-    Stereo (or more channels) is averaged to mono; another sample rate is resampled with
-    `librosa.resample` (soxr, high quality), so T = round(duration · sample_rate).
-    Raises FileNotFoundError for a missing file; AudioFileError naming the file and the
-    problem for an empty file, a file that is not audio, a truncated or corrupt one, or
-    one with no samples; NonFiniteError naming the file for NaN or infinite samples.
-    """
+def _read(path: Path, sample_rate: int) -> tuple[np.ndarray, int]:
+    """`load_audio` without its warning: (T,) float32 mono at `sample_rate`, and the file's
+    own sample rate."""
     import soundfile as sf
 
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such audio file")
     if path.stat().st_size == 0:
@@ -130,11 +130,36 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     except NonFiniteError as error:
         raise NonFiniteError(f"{path}: NaN or infinite samples are refused ({error})") from None
     audio = data.mean(axis=1, dtype=np.float32)
+    swing = float(np.max(np.abs(audio - audio.mean(dtype=np.float64))))
+    if swing < SILENCE_PEAK:
+        raise AudioFileError(f"{path}: silent (peak {swing:.1g} around the mean, below "
+                             f"SILENCE_PEAK = {SILENCE_PEAK:g}, -80 dBFS)")
     if rate != sample_rate:
         import librosa
 
         audio = librosa.resample(audio, orig_sr=rate, target_sr=sample_rate)
-    return np.ascontiguousarray(audio, dtype=np.float32)
+    return np.ascontiguousarray(audio, dtype=np.float32), rate
+
+
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Read a WAV or FLAC file (any format libsndfile reads) → (T,) float32 mono at `sample_rate`.
+
+    Stereo (or more channels) is averaged to mono; another sample rate is resampled with
+    `librosa.resample` (soxr, high quality), so T = round(duration · sample_rate), and a
+    `ResampledWarning` names the file and its rate.
+    Raises FileNotFoundError for a missing file; AudioFileError naming the file and the
+    problem for an empty file, a file that is not audio, a truncated or corrupt one, one
+    with no samples, or a silent one (no mono sample further than `SILENCE_PEAK` = 1e-4,
+    −80 dBFS, from the clip's mean: all zeros, a constant, or left and right cancelling;
+    real recordings peak far higher, FSDD's quietest near 1e-2); NonFiniteError naming the
+    file for NaN or infinite samples.
+    """
+    path = Path(path)
+    audio, rate = _read(path, sample_rate)
+    if rate != sample_rate:
+        warnings.warn(f"{path}: resampled from {rate} Hz to {sample_rate} Hz",
+                      ResampledWarning, stacklevel=2)
+    return audio
 
 
 _LABEL = re.compile(r"^(\d+)_")
@@ -156,10 +181,12 @@ def load_folder(folder: str | Path, sample_rate: int = SAMPLE_RATE, skip_bad: bo
     recordings can replace or extend the synthetic clips. Returns (label, path, audio (T,)
     float32) per file, sorted by file name; each clip as `load_audio(path, sample_rate)`.
 
-    A bad file (a name without a leading label, an empty, non-audio, truncated or corrupt
-    file, NaN samples) raises ValueError (AudioFileError, NonFiniteError) naming it; with
-    `skip_bad=True` bad files are left out instead and one warning gives their count and the
-    first few names. A folder without WAV or FLAC files raises FileNotFoundError.
+    Files at another sample rate are resampled, and one `ResampledWarning` per call says
+    how many and at which rates. A bad file (a name without a leading label, an empty,
+    non-audio, truncated, corrupt or silent file, NaN samples) raises ValueError
+    (AudioFileError, NonFiniteError) naming it; with `skip_bad=True` bad files are left out
+    instead and one warning gives their count and each one's name and problem. A folder
+    without WAV or FLAC files raises FileNotFoundError.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -168,19 +195,28 @@ def load_folder(folder: str | Path, sample_rate: int = SAMPLE_RATE, skip_bad: bo
                     if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES), key=lambda p: p.name)
     if not paths:
         raise FileNotFoundError(f"{folder}: no .wav or .flac files")
-    loaded, bad = [], []
+    loaded, bad, rates = [], [], {}
     for path in paths:
         try:
-            loaded.append((_label(path), path, load_audio(path, sample_rate)))
+            label = _label(path)
+            audio, rate = _read(path, sample_rate)
         except ValueError as error:  # AudioFileError, NonFiniteError, a bad name
             if not skip_bad:
                 raise
             bad.append((path.name, str(error).removeprefix(f"{path}: ")))
+            continue
+        loaded.append((label, path, audio))
+        if rate != sample_rate:
+            rates[rate] = rates.get(rate, 0) + 1
+    if rates:
+        found = ", ".join(f"{n} at {rate} Hz" for rate, n in sorted(rates.items()))
+        warnings.warn(f"load_folder: resampled {sum(rates.values())} of {len(loaded)} file(s) "
+                      f"in {folder} to {sample_rate} Hz ({found})", ResampledWarning,
+                      stacklevel=2)
     if bad:
-        first = "; ".join(f"{name} ({problem})" for name, problem in bad[:3])
-        more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+        listed = "; ".join(f"{name} ({problem})" for name, problem in bad)
         warnings.warn(f"load_folder: skipped {len(bad)} bad file(s) of {len(paths)} in "
-                      f"{folder}: {first}{more}", stacklevel=2)
+                      f"{folder}: {listed}", stacklevel=2)
     return loaded
 
 
