@@ -19,6 +19,12 @@ def dataset_dir() -> Path:
     return data_dir() / "mmdigits"
 
 
+def voices_dir() -> Path:
+    """Spoken digits by Flite's and Festival's voices: `data/voices` (see
+    `mmkit.data.build`, `--voices`)."""
+    return data_dir() / "voices"
+
+
 def realspeech_dir() -> Path:
     """Real spoken digits of one speaker (FSDD, CC BY-SA 4.0): `data/realspeech`.
 

@@ -18,6 +18,21 @@ What it makes, all from one seed:
   sha256) and `samples.csv` (sample, split, digit, image, clip).
 Clues are not stored: `mmkit.data.language` writes them when the data is
 loaded, at the informativeness the difficulty preset asks for.
+
+`python -m mmkit.data.build --voices` writes data/voices/ instead: the ten
+digits spoken by other synthesisers, for the audio model that must hold up on
+real speech (notebook 14). eSpeak NG is a formant synthesiser: its voices are
+made of rules, none of them of a human recording, and a model trained on them
+alone transfers poorly to people. Flite's and Festival's diphone and HTS voices
+are cut from (or trained on) recordings of real speakers. It needs `flite`,
+`festival` and the voices `festvox-kallpc8k`, `festvox-kdlpc8k` and
+`festvox-us-slt-hts` (Debian or Ubuntu packages), and writes
+- 8 voices (`VOICES`) × 10 digits × 3 durations (`STRETCHES`: slower, as
+  the voice speaks, faster) = 240 clips, 8 kHz mono 16-bit FLAC, silence
+  trimmed as above; nothing is drawn at random, so the same tools rewrite
+  the same files;
+- `clips.csv` (file, digit, engine, voice, stretch, sha256) and `tools.csv`
+  (each program and voice package with the version the build found).
 """
 
 import argparse
@@ -34,7 +49,7 @@ import numpy as np
 
 from mmkit.data.digits import load_digits
 from mmkit.data.language import WORDS
-from mmkit.paths import dataset_dir
+from mmkit.paths import dataset_dir, voices_dir
 
 SEED = 2026
 SAMPLE_RATE = 8000
@@ -62,18 +77,112 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _trim(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Resample to 8 kHz; trim silence quieter than 40 dB below the peak, keeping MARGIN_S."""
+    import librosa
+
+    audio = librosa.resample(audio, orig_sr=rate, target_sr=SAMPLE_RATE)
+    _, (start, end) = librosa.effects.trim(audio, top_db=40)
+    margin = int(MARGIN_S * SAMPLE_RATE)
+    return audio[max(0, start - margin):end + margin]
+
+
 def synthesize(text: str, voice: str, speed: int, pitch: int) -> np.ndarray:
     """Speak `text` with eSpeak NG; return float32 samples at 8 kHz, silence trimmed."""
-    import librosa
     import soundfile as sf
 
     wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch),
                           "--stdout", text], check=True, capture_output=True).stdout
     audio, rate = sf.read(io.BytesIO(wav), dtype="float32")
-    audio = librosa.resample(audio, orig_sr=rate, target_sr=SAMPLE_RATE)
-    _, (start, end) = librosa.effects.trim(audio, top_db=40)
-    margin = int(MARGIN_S * SAMPLE_RATE)
-    return audio[max(0, start - margin):end + margin]
+    return _trim(audio, rate)
+
+
+# --- other synthesisers: data/voices ---------------------------------------------------------
+
+#: (engine, voice): Flite's built-in voices and Festival's American English ones.
+VOICES = (("flite", "kal"), ("flite", "kal16"), ("flite", "awb"), ("flite", "rms"),
+          ("flite", "slt"), ("festival", "kal_diphone"), ("festival", "ked_diphone"),
+          ("festival", "cmu_us_slt_arctic_hts"))
+STRETCHES = (0.8, 1.0, 1.25)   # duration multipliers: > 1 is slower
+VOICE_PACKAGES = ("flite", "festival", "festvox-kallpc8k", "festvox-kdlpc8k",
+                  "festvox-us-slt-hts")
+
+
+def synthesize_with(engine: str, voice: str, text: str, stretch: float = 1.0) -> np.ndarray:
+    """Speak `text` with Flite or Festival → float32 samples at 8 kHz, silence trimmed.
+
+    stretch multiplies the durations (Flite's duration_stretch, Festival's Duration_Stretch).
+    """
+    import tempfile
+
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "speech.wav"
+        if engine == "flite":
+            command = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
+                       "-t", text, "-o", str(out)]
+            spoken = None
+        elif engine == "festival":
+            command = ["text2wave", "-eval", f"(voice_{voice})", "-eval",
+                       f"(Parameter.set 'Duration_Stretch {stretch})", "-o", str(out)]
+            spoken = text.encode()
+        else:
+            raise ValueError(f"synthesize_with: engine must be 'flite' or 'festival', "
+                             f"got {engine!r}")
+        subprocess.run(command, input=spoken, check=True, capture_output=True)
+        audio, rate = sf.read(out, dtype="float32")
+    return _trim(audio, rate)
+
+
+def voice_clips() -> list[dict]:
+    """The clips of data/voices, in order: file, digit, engine, voice, stretch."""
+    return [{"file": f"{digit}_{engine}-{voice}_d{stretch}.flac", "digit": digit,
+             "engine": engine, "voice": voice, "stretch": stretch}
+            for engine, voice in VOICES for stretch in STRETCHES for digit in range(10)]
+
+
+def tool_versions() -> list[tuple[str, str]]:
+    """(package, version) of each program and voice the voices build uses (dpkg's record)."""
+    found = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\n",
+                            *VOICE_PACKAGES], capture_output=True, text=True)
+    versions = dict(line.split(" ", 1) for line in found.stdout.splitlines() if " " in line)
+    missing = [package for package in VOICE_PACKAGES if not versions.get(package)]
+    if missing:
+        raise FileNotFoundError(f"the voices build needs the Debian or Ubuntu packages "
+                                f"{', '.join(VOICE_PACKAGES)}; missing: {', '.join(missing)} "
+                                f"(apt-get install {' '.join(missing)})")
+    return [(package, versions[package]) for package in VOICE_PACKAGES]
+
+
+def build_voices(folder: Path | None = None, workers: int = 4) -> Path:
+    """Write data/voices (or `folder`): 240 clips, clips.csv and tools.csv."""
+    import soundfile as sf
+
+    folder = folder or voices_dir()
+    versions = tool_versions()
+    shutil.rmtree(folder / "audio", ignore_errors=True)
+    (folder / "audio").mkdir(parents=True)
+    clips = voice_clips()
+
+    def write(clip: dict) -> None:
+        audio = synthesize_with(clip["engine"], clip["voice"], WORDS[clip["digit"]],
+                                clip["stretch"])
+        sf.write(folder / "audio" / clip["file"], audio, SAMPLE_RATE, subtype="PCM_16",
+                 format="FLAC")
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(write, clips))
+    with open(folder / "clips.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, [*clips[0], "sha256"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**clip, "file": f"audio/{clip['file']}",
+                          "sha256": sha256(folder / "audio" / clip["file"])} for clip in clips)
+    with open(folder / "tools.csv", "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["package", "version"])
+        writer.writerows(versions)
+    return folder
 
 
 def plan(seed: int = SEED) -> tuple[list[ClipSpec], list[dict]]:
@@ -147,9 +256,12 @@ def build(folder: Path | None = None, seed: int = SEED, workers: int = 4) -> Pat
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m mmkit.data.build", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=None, help="default: data/mmdigits")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: data/mmdigits (data/voices with --voices)")
+    parser.add_argument("--voices", action="store_true",
+                        help="build data/voices (Flite and Festival) instead of mmdigits")
     args = parser.parse_args(argv)
-    folder = build(args.out)
+    folder = build_voices(args.out) if args.voices else build(args.out)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     print(f"wrote {folder}: {size / 1e6:.1f} MB")
 
