@@ -81,6 +81,8 @@ bench: install chromium
 	$(RUN_ENV) $(PY) -m benchmarks scratch
 	$(RUN_ENV) $(PY) -m benchmarks calibration
 	$(RUN_ENV) $(PY) -m benchmarks fusion
+	$(RUN_ENV) $(PY) -m benchmarks robustness
+	$(RUN_ENV) $(PY) -m benchmarks real_voices
 	$(RUN_ENV) MMKIT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks widgets $(NOTEBOOKS)
 
 student: install

@@ -4,6 +4,8 @@
     python -m benchmarks scratch                    from-scratch MLP step vs PyTorch
     python -m benchmarks calibration                mmdigits presets: accuracy per modality
     python -m benchmarks fusion                     fusion strategies vs each modality alone
+    python -m benchmarks robustness                 missing / noisy modalities, modality dropout
+    python -m benchmarks real_voices [--real DIR]   the audio model on real recordings
     python -m benchmarks widgets [NOTEBOOK ...]     each widget's response time in Chromium
 """
 
@@ -11,7 +13,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import calibration, fusion, notebooks, scratch_vs_torch, widgets
+from benchmarks import (
+    calibration,
+    fusion,
+    notebooks,
+    real_voices,
+    robustness,
+    scratch_vs_torch,
+    widgets,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("scratch", help="from-scratch MLP training step vs PyTorch")
     commands.add_parser("calibration", help="mmdigits presets: baseline accuracy per modality")
     commands.add_parser("fusion", help="fusion strategies vs each modality alone, 3 seeds")
+    commands.add_parser("robustness", help="missing and noisy modalities, without and with "
+                                           "modality dropout, 3 seeds")
+    real = commands.add_parser("real_voices", help="the audio model trained on synthetic "
+                                                   "voices, tested and adapted on real ones")
+    real.add_argument("--real", type=Path, default=None,
+                      help="a folder of {digit}_*.wav recordings (default: data/realspeech)")
+    real.add_argument("--out", type=Path, default=real_voices.RESULTS)
     timed = commands.add_parser("widgets", help="each widget's response time in a real browser")
     timed.add_argument("paths", nargs="*", type=Path,
                        help="default: every course notebook with a widget")
@@ -36,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         print(scratch_vs_torch.main())
     elif args.command == "fusion":
         print(fusion.main())
+    elif args.command == "robustness":
+        print(robustness.main())
+    elif args.command == "real_voices":
+        print(real_voices.main(args.real, args.out))
     else:
         print(calibration.main())
     return 0

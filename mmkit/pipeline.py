@@ -124,7 +124,7 @@ def _title(fusion: str | None, modality: str | None) -> str:
 def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, seed: int = 0,
         text: str = "bag_of_words", limit: int | None = None, out: str | Path | None = None,
         checkpoint: bool = True, patience: int | None = None, progress: bool = False,
-        modality: str | None = None, modality_dropout: float = 0.0,
+        modality: str | None = None, modality_dropout: float | dict[str, float] = 0.0,
         max_grad_norm: float | None = None) -> dict[str, Any]:
     """Train `fusion` on `preset`, select the epoch on validation, test once; write
     `out/metrics.json` and `out/confusion.png` (and `out/checkpoint.pt` with `checkpoint`,
@@ -138,11 +138,13 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     baseline (`build_model`; recorded with fusion None); its default folder is
     `runs/<modality>`. `modality_dropout` p: during training, each present modality of
     each sample is hidden with probability p (`encoders.drop_modalities`; never at
-    evaluation); a modality alone trains without it. `max_grad_norm`: clip the gradients
+    evaluation), one float for all or {"text": .., "image": .., "audio": ..}, one per
+    modality; a modality alone trains without it. `max_grad_norm`: clip the gradients
     to that norm before each step ("grad_norm_curve": the mean norm before clipping).
     """
     from mmkit.data.dataset import get_preset
     from mmkit.models.encoders import (
+        _dropout_probabilities,
         classification_step,
         num_parameters,
         predict,
@@ -153,6 +155,9 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     if modality is not None:
         fusion, modality_dropout = None, 0.0
     build_model(fusion, text, modality)  # the names checked before any data is read
+    _dropout_probabilities(modality_dropout)  # and the dropout probabilities
+    if isinstance(modality_dropout, dict):
+        modality_dropout = {name: float(value) for name, value in modality_dropout.items()}
     get_preset(preset)
     if limit is not None:
         limit = check_count(limit, "limit", minimum=1)
@@ -265,6 +270,41 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     return {**result, "steps_this_run": steps, "out": str(out)}
 
 
+def parse_modality_dropout(text: str) -> float | dict[str, float]:
+    """The --modality-dropout argument: "0.2" (every modality) → 0.2, or
+    "text=0.1,image=0.3,audio=0.2" → {"text": 0.1, "image": 0.3, "audio": 0.2} (modalities
+    left out: 0). Anything else, an unknown modality or a p outside [0, 1) raises
+    ValueError saying what is accepted and what arrived."""
+    from mmkit.models.encoders import _dropout_probabilities
+
+    text = text.strip()
+    if "=" not in text:
+        try:
+            value: float | dict[str, float] = float(text)
+        except ValueError:
+            raise ValueError(f"--modality-dropout: expected a probability like 0.2 or "
+                             f"text=0.1,image=0.3,audio=0.2; got {text!r}") from None
+    else:
+        value = {}
+        for part in text.split(","):
+            name, _, number = part.partition("=")
+            try:
+                value[name.strip()] = float(number)
+            except ValueError:
+                raise ValueError(f"--modality-dropout: expected modality=probability "
+                                 f"pairs like text=0.1,image=0.3,audio=0.2; got {part!r} "
+                                 f"in {text!r}") from None
+    _dropout_probabilities(value)
+    return value
+
+
+def _dropout_argument(text: str) -> float | dict[str, float]:
+    try:
+        return parse_modality_dropout(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m mmkit.train ...`: parse the arguments, `run`, print a summary; 0 if done."""
     from mmkit.data.dataset import MODALITIES, PRESETS
@@ -286,8 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", default="bag_of_words", choices=TEXT_ENCODERS)
     parser.add_argument("--limit", type=int, default=None,
                         help="use the first N training samples (quick runs)")
-    parser.add_argument("--modality-dropout", type=float, default=0.0,
-                        help="hide each modality of a training sample with this probability")
+    parser.add_argument("--modality-dropout", type=_dropout_argument, default=0.0,
+                        help="hide each modality of a training sample with this probability:"
+                             " 0.2 for all, or one each, text=0.1,image=0.3,audio=0.2")
     parser.add_argument("--max-grad-norm", type=float, default=None,
                         help="clip the gradients to this norm before each step")
     parser.add_argument("--patience", type=int, default=None,

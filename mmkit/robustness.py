@@ -9,6 +9,12 @@ each modality:
     accuracies_under({"early": m1, "late": m2}, batch, noise)    # several models, one batch
     drop_modality(batch, "audio", rows=[0, 1])                   # those rows lose their audio
 
+and summarised as MultiBench reports robustness (Liang et al., 2021):
+
+    noise_curve(model, batch, "audio")       # accuracy at 10 rising noise levels (LEVELS)
+    area_under_curve(LEVELS["audio"], curve) # its normalised area: 1.0 = perfect throughout
+    missing_accuracies(model, batch)         # nothing, each one, each pair of modalities missing
+
 What `corrupt` does to each modality of a `mmkit.data.dataset.collate` batch (NOISE):
 
     image   σ ≥ 0: Gaussian noise of standard deviation σ added to every pixel of the
@@ -30,11 +36,21 @@ changing the image's σ does not change the audio's draws. The input batch is ne
 modified: `corrupt` returns a new dict (unchanged tensors shared, changed ones new).
 A modality name outside NOISE raises ValueError listing the accepted ones; a negative σ,
 or p outside [0, 1], raises ValueError too.
+
+The noise levels of a curve (LEVELS), 10 evenly spaced per modality, level 0 = clean:
+
+    image, audio   σ = 0, 1/3, …, 3: at σ = 3 the noise is three times the inputs' own
+                   spread, where the strongest modality alone is near chance
+    text           p = 0, 0.1, …, 0.9: at 0.9 nine words in ten are hit (p = 1 would leave
+                   no word at all, the same as the text missing, which `missing_accuracies`
+                   measures)
 """
 
 import functools
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -53,6 +69,10 @@ NOISE = {
 #: The keys `corrupt` needs for each modality it corrupts.
 KEYS = {"text": ("word_ids", "word_mask", "text_ids", "text_mask"), "image": ("image",),
         "audio": ("audio",)}
+#: The noise levels of `noise_curve`, per modality (module docstring): 10 each, from 0.
+LEVELS = {"text": tuple(np.round(np.linspace(0.0, 0.9, 10), 6).tolist()),
+          "image": tuple(np.round(np.linspace(0.0, 3.0, 10), 6).tolist()),
+          "audio": tuple(np.round(np.linspace(0.0, 3.0, 10), 6).tolist())}
 FIRST_WORD_ID = 2        # WordVocab: 0 is <pad>, 1 is <unk>
 BERT_SPECIAL = (0, 101, 102)   # [PAD], [CLS], [SEP] in MiniLM's WordPiece vocabulary
 
@@ -176,3 +196,62 @@ def accuracies_under(models: Mapping[str, nn.Module], batch: Batch,
     noisy = corrupt(batch, noise, seed)
     size = max(len(batch["label"]), 1)
     return {name: accuracy(model, noisy, batch_size=size) for name, model in models.items()}
+
+
+# --- summaries: the accuracy-noise curve, its area, and missing modalities ------------------
+
+def noise_curve(model: nn.Module, batch: Batch, modality: str,
+                levels: Sequence[float] | None = None, seed: int = 0) -> np.ndarray:
+    """The accuracy of a trained `model` on `batch` with `modality` corrupted at each
+    noise level (σ for image and audio, a share of words for text; default LEVELS[modality],
+    10 levels from 0 = clean), the other modalities clean: (len(levels),) float64. Each
+    level is `accuracy_under(model, batch, {modality: level}, seed)`: the same seed, so a
+    higher level adds noise along the same random direction."""
+    lookup(modality, tuple(NOISE), "noise modality")
+    levels = LEVELS[modality] if levels is None else levels
+    return np.array([accuracy_under(model, batch, {modality: float(level)}, seed)
+                     for level in levels], dtype=np.float64)
+
+
+def area_under_curve(levels: Sequence[float], accuracies: Sequence[float]) -> float:
+    """The normalised area under the accuracy–noise curve: the trapezoid rule over
+    `levels` (K,) increasing, K ≥ 2, divided by their range (levels[-1] − levels[0]), so
+    it is the curve's mean height: 1.0 = perfect at every level, chance = flat at chance.
+    `accuracies` (K,) in [0, 1]. Mismatched lengths, fewer than 2 levels or levels not
+    increasing raise ValueError."""
+    x = np.asarray(levels, dtype=np.float64).ravel()
+    y = np.asarray(accuracies, dtype=np.float64).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"area_under_curve: expected one accuracy per level, got {len(x)} "
+                         f"levels and {len(y)} accuracies")
+    if len(x) < 2:
+        raise ValueError(f"area_under_curve: expected at least 2 levels, got {len(x)}")
+    if not (np.diff(x) > 0).all():
+        raise ValueError(f"area_under_curve: expected increasing levels, got {x.tolist()}")
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
+
+
+#: The sets of modalities `missing_accuracies` removes: none, each one, each pair.
+MISSING = ((), *((m,) for m in MODALITIES), *itertools.combinations(MODALITIES, 2))
+
+
+def missing_name(missing: Sequence[str]) -> str:
+    """A set of missing modalities as a key: () → "none", ("text", "image") → "text+image"."""
+    return "+".join(missing) or "none"
+
+
+@torch.no_grad()
+def missing_accuracies(model: nn.Module, batch: Batch) -> dict[str, float]:
+    """The accuracy of a trained `model` on `batch` with nothing missing, with each
+    modality missing and with each pair missing, from every row (`drop_modality`: present
+    False, the tensors zero): {"none", "text", "image", "audio", "text+image",
+    "text+audio", "image+audio": accuracy} in the order of MISSING. "text+image" missing
+    is the model on its audio alone."""
+    size = max(len(batch["label"]), 1)
+    result = {}
+    for missing in MISSING:
+        holes = dict(batch)
+        for modality in missing:
+            holes = drop_modality(holes, modality)
+        result[missing_name(missing)] = accuracy(model, holes, batch_size=size)
+    return result

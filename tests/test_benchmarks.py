@@ -1,6 +1,9 @@
 """The benchmark harness measures notebooks and keeps one committed row per notebook."""
 
+import json
+
 import nbformat
+import numpy as np
 from nbformat.v4 import new_code_cell, new_notebook
 
 from benchmarks.notebooks import RESULTS, measure, read_rows, write_table
@@ -44,3 +47,58 @@ def test_scratch_vs_torch_writes_a_row_per_dtype(tmp_path):
     assert all(float(row.split("|")[4]) > 0 for row in rows)
     committed = scratch_vs_torch.RESULTS.read_text()
     assert "| float64 |" in committed and "| float32 |" in committed
+
+
+def _robustness_goal_by_hand(results):
+    """{fusion: (mean losses with dropout, without), in points}, from the seeds' figures."""
+    by_hand = {}
+    for row in results["models"]:
+        full = np.asarray(row["missing"]["none"])
+        loss = {m: float(np.mean(100 * (full - np.asarray(row["missing"][m]))))
+                for m in ("text", "image", "audio")}
+        by_hand.setdefault(row["fusion"], {})["with" if row["dropout"] else "without"] = loss
+    return by_hand
+
+
+def test_robustness_writes_its_table_and_figures_on_a_tiny_run(tmp_path):
+    from benchmarks import robustness
+
+    out = tmp_path / "robustness.md"
+    text = robustness.main(out=out, fusions=("early",), seeds=(0, 1), epochs=1, patience=None,
+                           limit=32, candidates=(0.2, {"audio": 0.5}))
+    assert out.read_text() == text
+    results = json.loads(out.with_suffix(".json").read_text())
+    rows = results["models"]
+    assert [(row["fusion"], bool(row["dropout"])) for row in rows] == [("early", False),
+                                                                     ("early", True)]
+    for row in rows:
+        assert row["seeds"] == [0, 1] and len(row["missing"]) == 7
+        assert all(len(v) == 2 for v in row["missing"].values())
+        assert all(len(curve) == 10 for curves in row["curves"].values() for curve in curves)
+    chosen = results["selection"]["early"]["chosen"]
+    assert rows[1]["dropout"] == chosen
+    assert "| early | none | " in text and "### Goal" in text
+    losses = _robustness_goal_by_hand(results)["early"]["with"]
+    assert " / ".join(f"{losses[m]:.1f}" for m in ("text", "image", "audio")) in text
+
+
+def test_the_committed_robustness_table_says_what_its_figures_hold():
+    from benchmarks import robustness
+
+    results = json.loads(robustness.RESULTS.with_suffix(".json").read_text())
+    committed = robustness.RESULTS.read_text()
+    assert committed.startswith(robustness.table(results))   # the table is the figures'
+    assert results["settings"]["preset"] == "standard" and len(results["settings"]["seeds"]) >= 3
+    assert {row["fusion"] for row in results["models"]} == set(robustness.FUSIONS)
+    for fusion, part in results["selection"].items():     # the dropout chosen on validation
+        scores = [c["val_score"] for c in part["candidates"]]
+        assert part["candidates"][int(np.argmax(scores))]["p"] == part["chosen"]
+        kept = next(r for r in results["models"] if r["fusion"] == fusion and r["dropout"])
+        assert kept["dropout"] == part["chosen"] and kept["val_score"][0] == max(scores)
+    for fusion, loss in _robustness_goal_by_hand(results).items():
+        worst = max(loss["with"].values())
+        verdict = "met" if worst <= 5 else f"**missed** by {worst - 5:.1f}"
+        clearly = "yes" if max(loss["without"].values()) - worst >= 2 else "**no**"
+        line = next(x for x in committed.splitlines() if x.startswith(f"| {fusion} | ")
+                    and " / " in x)
+        assert line.endswith(f"| {verdict} | {clearly} |"), line

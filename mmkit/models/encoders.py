@@ -361,38 +361,70 @@ def accuracy(model: nn.Module, batch: Batch, batch_size: int = 256) -> float:
     return metrics.accuracy(batch["label"], predict(model, batch, batch_size))
 
 
-def drop_modalities(batch: Batch, p: float, generator: torch.Generator | None = None
-                    ) -> dict[str, torch.Tensor]:
+def _dropout_probabilities(p: float | Mapping[str, float]) -> dict[str, float]:
+    """Modality dropout's probability for each modality, {text, image, audio}: a float p
+    (every modality the same) or a mapping {modality: p} (modalities left out: 0). Each p
+    must lie in [0, 1); an unknown modality or a p outside raises ValueError saying what
+    is accepted and what arrived."""
+    if isinstance(p, Mapping):
+        unknown = [name for name in p if name not in MODALITIES]
+        if unknown:
+            raise ValueError(f"modality dropout: expected modalities among {MODALITIES}, "
+                             f"got {unknown}")
+        chosen = {name: p.get(name, 0.0) for name in MODALITIES}
+    else:
+        chosen = dict.fromkeys(MODALITIES, p)
+    for name, value in chosen.items():
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"modality dropout: expected a probability in [0, 1) for "
+                             f"{name}, got {value!r}") from None
+        if not 0 <= value < 1:
+            where = f"{name!r}: " if isinstance(p, Mapping) else ""
+            raise ValueError(f"modality dropout: expected a probability in [0, 1), got "
+                             f"{where}{value}")
+        chosen[name] = value
+    return chosen
+
+
+def drop_modalities(batch: Batch, p: float | Mapping[str, float],
+                    generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """Modality dropout: a copy of `batch` in which each present modality of each row is
     hidden (its `present` flag set False) with probability p, as if it were missing; a row
-    that would lose every modality it has keeps them all. The encoders then give the hidden
-    modalities all-zero rows, so a fusion model learns not to lean on any one of them.
-    A training-time device only: evaluation sees every modality the data has."""
-    p = float(p)
-    if not 0 <= p < 1:
-        raise ValueError(f"modality dropout: expected a probability in [0, 1), got {p}")
+    that would lose every modality it has keeps them all. p: one float for every modality,
+    or {"text": .., "image": .., "audio": ..} (`_dropout_probabilities`; e.g. hide the
+    strongest modality more often, so the others learn to stand without it). The encoders
+    then give the hidden modalities all-zero rows, so a fusion model learns not to lean on
+    any one of them. A training-time device only: evaluation sees every modality the data
+    has (`predict` and `accuracy` never drop)."""
+    chosen = _dropout_probabilities(p)
     present = batch["present"]
-    kept = present & (torch.rand(present.shape, generator=generator) >= p)
+    rates = torch.tensor([chosen[name] for name in MODALITIES])
+    kept = present & (torch.rand(present.shape, generator=generator) >= rates)
     emptied = ~kept.any(dim=1, keepdim=True)
     return {**batch, "present": torch.where(emptied, present, kept)}
 
 
 def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
-                        modality_dropout: float = 0.0, generator: torch.Generator | None = None,
+                        modality_dropout: float | Mapping[str, float] = 0.0,
+                        generator: torch.Generator | None = None,
                         max_grad_norm: float | None = None) -> Callable[..., dict[str, float]]:
     """The step `mmkit.train.train` runs for a classifier (batch → logits): the tensors of
     one mini-batch (`to_tensors` order) → cross-entropy, backward, one optimizer step;
-    returns {"loss", "accuracy"} of the batch. With `modality_dropout` p > 0 each batch is
-    first passed through `drop_modalities(batch, p, generator)` (put the generator in the
-    trainer's `state` so that a resumed run draws the same). With `max_grad_norm`, the
+    returns {"loss", "accuracy"} of the batch. With `modality_dropout` p > 0 (a float, or
+    {modality: p}) each batch is first passed through `drop_modalities(batch, p,
+    generator)` (put the generator in the trainer's `state` so that a resumed run draws
+    the same); a bad p raises ValueError here, before training. With `max_grad_norm`, the
     gradients are clipped to that total norm before the step (`clip_grad_norm_`), and
     "grad_norm", their norm before clipping, is returned too."""
     if max_grad_norm is not None:
         check_positive(max_grad_norm, "max_grad_norm")
+    dropping = any(_dropout_probabilities(modality_dropout).values())  # checked before training
 
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         batch = from_tensors(*tensors)
-        if modality_dropout:
+        if dropping:
             batch = drop_modalities(batch, modality_dropout, generator)
         model.train()
         optimizer.zero_grad()
