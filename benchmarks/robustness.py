@@ -18,164 +18,26 @@ Every choice is made on the validation split:
 - the dropout probability, per fusion strategy: each of CANDIDATES is trained with seed
   0, and the one with the best validation score is kept (its seed-0 model is reused);
   seeds 1 and 2 are then trained with it.
-The test split is read once, at the end, by the models kept. This script reports; the
-issue's goal ("Must show") is checked in the table from the seeds' figures.
+The test split is read once, at the end, by the models kept, inside
+`mmkit.pipeline.compare_robustness`, which does all of the above. This script reports;
+the issue's goal ("Must show") is checked in the table from the seeds' figures.
 """
 
-import datetime
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from mmkit import metrics
 from mmkit.data.dataset import MODALITIES
-from mmkit.models.encoders import classification_step, predict, to_tensors
 from mmkit.paths import REPO_ROOT
-from mmkit.pipeline import BATCH_SIZE, LEARNING_RATE, _batch, build_model
-from mmkit.robustness import (
-    LEVELS,
-    area_under_curve,
-    drop_modality,
-    missing_accuracies,
-    noise_curve,
-)
-from mmkit.train import train
+from mmkit.pipeline import compare_robustness as compare
+from mmkit.pipeline import describe_dropout as describe
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "robustness.md"
-FUSIONS = ("early", "late", "hierarchical", "attention")
-#: The modality dropout probabilities tried, each chosen or not on validation: one for
-#: every modality, or one each (audio, the strongest modality, hidden more often).
-CANDIDATES: tuple[float | dict[str, float], ...] = (
-    0.2, 0.35, {"text": 0.2, "image": 0.2, "audio": 0.5})
 GOAL_POINTS = 5.0       # the issue: at most 5 points lost with any one modality missing
 CLEARLY_POINTS = 2.0    # "clearly less": the worst one-missing loss smaller by at least this
-
-
-def describe(p: float | dict[str, float]) -> str:
-    """A dropout probability as the table shows it: 0 → "none", 0.2 → "0.2 each",
-    {"text": 0.2, ...} → "text 0.2, image 0.2, audio 0.5"."""
-    if isinstance(p, dict):
-        return ", ".join(f"{name} {p.get(name, 0.0):g}" for name in MODALITIES)
-    return "none" if not p else f"{p:g} each"
-
-
-def _val_scores(model: torch.nn.Module, val: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Validation accuracy with nothing missing and with each one modality missing, and
-    "val_score", their mean (what the epoch and the dropout are chosen on)."""
-    labels = val["label"]
-    scores = {"val_none": metrics.accuracy(labels, predict(model, val))}
-    for modality in MODALITIES:
-        scores[f"val_{modality}"] = metrics.accuracy(
-            labels, predict(model, drop_modality(val, modality)))
-    scores["val_score"] = float(np.mean(list(scores.values())))
-    return scores
-
-
-def train_one(fusion: str, p: float | dict[str, float], seed: int,
-              data: dict[str, torch.Tensor], val: dict[str, torch.Tensor], epochs: int,
-              patience: int | None) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """`fusion` trained with modality dropout p (0: none) and `seed` (weights, batch order,
-    dropout draws), the epoch chosen on the validation score; → (model in eval mode,
-    {"best_epoch", "epochs_run", "training_time_s", and the validation figures})."""
-    torch.manual_seed(seed)
-    model = build_model(fusion)
-    optimizer = torch.optim.Adam([q for q in model.parameters() if q.requires_grad],
-                                 lr=LEARNING_RATE)
-    draws = torch.Generator().manual_seed(seed)
-    step = classification_step(model, optimizer, p, draws)
-    began = time.perf_counter()
-    history = train(step, to_tensors(data), epochs, batch_size=BATCH_SIZE, seed=seed,
-                    snapshot=lambda: _val_scores(model, val), monitor="val_score",
-                    mode="max", patience=patience, restore_best=True, progress=False,
-                    state={"model": model, "optimizer": optimizer, "dropout": draws})
-    model.eval()
-    chosen = dict(history.snapshots)[history.best_epoch]
-    return model, {"best_epoch": history.best_epoch, "epochs_run": history.epochs,
-                   "training_time_s": round(time.perf_counter() - began, 1),
-                   **{key: float(value) for key, value in chosen.items()}}
-
-
-def evaluate(model: torch.nn.Module, test: dict[str, torch.Tensor], seed: int = 0
-             ) -> dict[str, Any]:
-    """The test figures of one trained model: {"missing": missing_accuracies, "curves":
-    {modality: accuracy at each of LEVELS[modality]}, "auc": {modality: its normalised
-    area}}."""
-    curves = {m: noise_curve(model, test, m, LEVELS[m], seed).tolist() for m in MODALITIES}
-    return {"missing": missing_accuracies(model, test), "curves": curves,
-            "auc": {m: area_under_curve(LEVELS[m], curves[m]) for m in MODALITIES}}
-
-
-def compare(preset: str = "standard", fusions: tuple[str, ...] = FUSIONS,
-            seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 12, patience: int | None = 3,
-            candidates: tuple = CANDIDATES, limit: int | None = None, log: Any = None
-            ) -> dict[str, Any]:
-    """Train, choose on validation, then test once (module docstring). Returns {"last_run",
-    "command", "settings", "selection": {fusion: [{"p", "val_score", ...} per candidate,
-    seed 0]}, "models": [{"fusion", "dropout" (p, 0 = none), per seed: "best_epoch",
-    "val_score", "training_time_s", "missing": {name: [accuracy per seed]}, "auc":
-    {modality: [per seed]}, "curves": {modality: [[per level] per seed]}}],
-    "wall_time_s"}."""
-    began = time.perf_counter()
-    say = log or (lambda line: None)
-    data, val = _batch("train", preset, limit), _batch("val", preset)
-    trained: dict[tuple[str, str], list] = {}
-    selection: dict[str, Any] = {}
-    for fusion in fusions:
-        trained[(fusion, "without")] = []
-        for seed in seeds:
-            model, info = train_one(fusion, 0.0, seed, data, val, epochs, patience)
-            trained[(fusion, "without")].append((seed, model, info))
-            say(f"{fusion} without dropout, seed {seed}: epoch {info['best_epoch']}, "
-                f"val score {info['val_score']:.3f} ({info['training_time_s']} s)")
-        tried = []
-        for p in candidates:
-            model, info = train_one(fusion, p, seeds[0], data, val, epochs, patience)
-            tried.append((p, model, info))
-            say(f"{fusion} dropout {describe(p)}, seed {seeds[0]}: epoch {info['best_epoch']}, "
-                f"val score {info['val_score']:.3f} ({info['training_time_s']} s)")
-        best = max(range(len(tried)), key=lambda i: tried[i][2]["val_score"])
-        chosen = tried[best][0]
-        selection[fusion] = {"chosen": chosen, "candidates": [
-            {"p": p, **{k: v for k, v in info.items() if k.startswith("val_")}}
-            for p, _, info in tried]}
-        trained[(fusion, "with")] = [(seeds[0], tried[best][1], tried[best][2])]
-        for seed in seeds[1:]:
-            model, info = train_one(fusion, chosen, seed, data, val, epochs, patience)
-            trained[(fusion, "with")].append((seed, model, info))
-            say(f"{fusion} dropout {describe(chosen)}, seed {seed}: epoch "
-                f"{info['best_epoch']}, val score {info['val_score']:.3f}")
-
-    # --- the test split, read once, by the models kept ---------------------------------
-    test = _batch("test", preset)
-    rows = []
-    for (fusion, kind), runs in trained.items():
-        row: dict[str, Any] = {
-            "fusion": fusion, "dropout": selection[fusion]["chosen"] if kind == "with" else 0.0,
-            "seeds": [], "best_epoch": [], "val_score": [], "val_none": [],
-            "training_time_s": [], "missing": {}, "auc": {}, "curves": {}}
-        for seed, model, info in runs:
-            figures = evaluate(model, test, seed)
-            for key in ("best_epoch", "val_score", "val_none", "training_time_s"):
-                row[key].append(info[key])
-            row["seeds"].append(seed)
-            for part in ("missing", "auc", "curves"):
-                for name, value in figures[part].items():
-                    row[part].setdefault(name, []).append(value)
-        rows.append(row)
-        say(f"{fusion} {kind} dropout: test {np.mean(row['missing']['none']):.3f} full, "
-            + ", ".join(f"{np.mean(row['missing'][m]):.3f} without {m}" for m in MODALITIES))
-    return {"last_run": datetime.date.today().isoformat(),
-            "command": "make bench (python -m benchmarks robustness)",
-            "settings": {"preset": preset, "seeds": list(seeds), "epochs": epochs,
-                         "patience": patience, "limit": limit, "batch_size": BATCH_SIZE,
-                         "learning_rate": LEARNING_RATE, "text": "bag_of_words",
-                         "candidates": list(candidates), "levels": LEVELS},
-            "selection": selection, "models": rows,
-            "wall_time_s": round(time.perf_counter() - began, 1)}
 
 
 def losses(row: dict[str, Any]) -> dict[str, list[float]]:
