@@ -66,7 +66,7 @@ class Recipe:
     voices: bool = True
     copies: int = 2
     epochs: int = 8
-    hidden: int = 64
+    hidden: int = 128
 
 
 #: Each ingredient added to the one before (the order of the table in real_voices.md).
@@ -241,17 +241,31 @@ def train_voice_model(recipe: Recipe = RECIPES["+ augmentation"], seed: int = 0,
     return model, [taken["val_accuracy"] for _, taken in history.snapshots]
 
 
-def adapt(model: VoiceModel, clips: list[np.ndarray], labels: np.ndarray, epochs: int = 10,
-          lr: float = 1e-3, copies: int = 4, seed: int = 0) -> VoiceModel:
-    """Fine-tune a copy of `model` on a few clips of a new speaker (few-shot adaptation):
-    the clips and `copies` augmented versions of each, every weight trained at a small
-    learning rate `lr`, for `epochs`. The features keep the synthetic training statistics
-    (`model.normalizer`): nothing is fitted on the new speaker's clips beyond the weights.
-    Returns the adapted copy; `model` is unchanged."""
+def adapt(model: VoiceModel, clips: list[np.ndarray], labels: np.ndarray, epochs: int = 15,
+          lr: float = 3e-3, copies: int = 10, rehearse: int = 1000, seed: int = 0
+          ) -> VoiceModel:
+    """Fine-tune a copy of `model` on a few clips of a new speaker (few-shot adaptation).
+
+    It trains every weight, for `epochs`, at learning rate `lr`, on
+    - the clips and `copies` augmented versions of each (k clips become k · (copies + 1)),
+    - `rehearse` synthetic training clips drawn by the seed (rehearsal: practising the old
+      voices too keeps the model from fitting the few new clips by heart).
+    The features keep the synthetic training statistics (`model.normalizer`): nothing is
+    fitted on the new speaker's clips beyond the weights. Returns the adapted copy; `model`
+    is unchanged.
+    """
     adapted = VoiceModel(copy.deepcopy(model.classifier), model.normalizer, model.recipe)
     recipe = replace(model.recipe, copies=copies)
     log_mels, lengths, every, first = _augmented(list(clips), np.asarray(labels), recipe, seed)
     audio = _masked(model.normalizer.transform(log_mels), lengths, first, seed)
+    if rehearse:
+        old, old_labels = synthetic_clips("train", voices=model.recipe.voices)
+        chosen = np.random.default_rng(seed).choice(len(old), min(rehearse, len(old)),
+                                                    replace=False)
+        old_frames, old_lengths = frames([old[i] for i in chosen], model.recipe)
+        audio = np.concatenate([audio, model.normalizer.transform(old_frames)])
+        lengths = np.concatenate([lengths, old_lengths])
+        every = np.concatenate([every, old_labels[chosen]])
     torch.manual_seed(seed)
     fit_classifier(adapted.classifier, audio_batch(audio, lengths, every), None, epochs,
                    batch_size=16, lr=lr, seed=seed, keep_states=False)

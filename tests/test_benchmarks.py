@@ -103,3 +103,16 @@ def test_the_committed_robustness_table_says_what_its_figures_hold():
         line = next(x for x in committed.splitlines() if x.startswith(f"| {fusion} | ")
                     and " / " in x)
         assert line.endswith(f"| {verdict} | {clearly} |"), line
+
+
+def test_the_committed_real_voices_table_is_written_from_its_figures(tmp_path):
+    from benchmarks import real_voices
+    from mmkit.voices import RECIPES
+
+    results = json.loads(real_voices.RESULTS.with_suffix(".json").read_text())
+    assert real_voices.write(results, tmp_path / "real.md") == real_voices.RESULTS.read_text()
+    assert results["folder"] == "data/realspeech" and len(results["seeds"]) >= 3
+    assert [row["name"] for row in results["recipes"]] == list(RECIPES)
+    for row in results["recipes"]:
+        assert len(row["real"]) == len(row["val_accuracy"]) == len(results["seeds"])
+    assert all(len(values) == len(results["seeds"]) for values in results["adapted"].values())

@@ -11,7 +11,7 @@ from mmkit.data.dataset import AudioFolder, collate
 from mmkit.models.encoders import accuracy
 from mmkit.paths import realspeech_dir
 
-TINY = voices.Recipe(copies=1, epochs=2, hidden=16)
+TINY = voices.Recipe(copies=0, epochs=2, hidden=16)   # augmentation: tested on its own
 
 
 def word(length: int = 3000, silence: int = 2000, seed: int = 0) -> np.ndarray:
@@ -73,6 +73,19 @@ def test_the_adaptation_split_refuses_what_cannot_be_split(k, message):
         voices.adaptation_split(np.repeat(np.arange(10), 50), k)
 
 
+def test_augmented_copies_follow_the_clips_with_their_labels():
+    clips = [word(seed=i) for i in range(4)]
+    log_mels, lengths, labels, first = voices._augmented(clips, np.arange(4),
+                                                         voices.Recipe(copies=2), seed=0)
+    assert first == 4 and log_mels.shape == (12, 101, 40)
+    assert labels.tolist() == [0, 1, 2, 3] * 3
+    plain = voices.frames(clips, voices.Recipe())
+    assert np.array_equal(log_mels[:4], plain[0]) and np.array_equal(lengths[:4], plain[1])
+    assert not np.allclose(log_mels[4:8], plain[0])
+    again = voices._augmented(clips, np.arange(4), voices.Recipe(copies=2), seed=0)
+    assert np.array_equal(again[0], log_mels)
+
+
 @pytest.fixture(scope="module")
 def trained():
     torch.set_num_threads(1)
@@ -102,7 +115,8 @@ def test_adapting_changes_a_copy_and_fits_the_clips_adapted_on(trained):
     use, _ = voices.adaptation_split(labels, 20, seed=0)
     chosen = [clips[i] for i in use]
     before = {k: v.clone() for k, v in model.classifier.state_dict().items()}
-    adapted = voices.adapt(model, chosen, labels[use], epochs=6, lr=3e-3, seed=0)
+    adapted = voices.adapt(model, chosen, labels[use], epochs=6, copies=2, rehearse=100,
+                           seed=0)
     assert all(torch.equal(before[k], v) for k, v in model.classifier.state_dict().items())
     assert adapted.normalizer is model.normalizer    # no statistics from the new speaker
     assert adapted.accuracy(chosen, labels[use]) > model.accuracy(chosen, labels[use])
@@ -138,3 +152,17 @@ def test_predict_folder_answers_for_each_recording_and_skips_a_bad_one(trained, 
     assert [a["predicted"] for a in answers] == list(model.predict(clips))
     assert all(a["correct"] == (a["predicted"] == a["label"]) for a in answers)
     assert all(0.1 <= a["probability"] <= 1 for a in answers)
+
+
+def test_the_shipped_model_scores_what_the_committed_table_says():
+    import json
+
+    from benchmarks.real_voices import RESULTS
+
+    results = json.loads(RESULTS.with_suffix(".json").read_text())
+    model = voices.load_voice_model()
+    assert model.recipe == list(voices.RECIPES.values())[-1]
+    clips, labels = voices.real_clips()
+    assert results["folder"].endswith("realspeech") and results["clips"] == len(clips)
+    assert model.accuracy(clips, labels) == pytest.approx(results["recipes"][-1]["real"][0],
+                                                          abs=0.01)
