@@ -27,6 +27,7 @@ from mmkit.exercises import (
     fusion_strategies,
     gans,
     loss_functions,
+    missing_and_noisy_data,
     multimodal_data,
     multimodal_pipeline,
     optimizers,
@@ -496,6 +497,14 @@ WRONG_ANSWERS = [
     (encoders.check_last_real_frame,
      lambda outputs, lengths: outputs[np.arange(len(outputs)), lengths]),
     (encoders.check_last_real_frame, lambda outputs, lengths: outputs[:, lengths - 1]),
+    (missing_and_noisy_data.check_impute_training_mean,
+     lambda t, x, k: np.where(k, x, np.nanmean(x, axis=0))),
+    (missing_and_noisy_data.check_impute_training_mean, lambda t, x, k: np.where(k, x, t.mean())),
+    (missing_and_noisy_data.check_modality_dropout,
+     lambda m, u, p, training: np.where((m & (u >= p)).any(1, keepdims=True), m & (u >= p), m)),
+    (missing_and_noisy_data.check_adaptation_split,
+     lambda y, k: (np.sort(np.concatenate([np.flatnonzero(y == d)[:k // 10] for d in range(10)])),
+                   np.arange(len(y)))),
 ]
 
 

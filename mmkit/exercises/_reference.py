@@ -477,3 +477,41 @@ def fusion_strategies_late_mean(probs, present):
     count = m.sum(dim=1, keepdim=True)
     mean = torch.einsum("nm,nmc->nc", m / count.clamp(min=1), p)
     return torch.where(count > 0, mean, torch.full_like(mean, 1 / p.shape[2])).numpy()
+
+
+# --- 14 missing_and_noisy_data --------------------------------------------------------------
+
+
+def missing_impute_training_mean(X_train, X, known):
+    """X with each missing entry (known False) replaced by its column's mean over X_train:
+    torch.nanmean over the training rows, torch.where to keep the known entries."""
+    train = torch.as_tensor(np.asarray(X_train, dtype=np.float64))
+    values = torch.as_tensor(np.nan_to_num(np.asarray(X, dtype=np.float64)))
+    mask = torch.as_tensor(np.asarray(known, dtype=bool))
+    return torch.where(mask, values, torch.nanmean(train, dim=0).expand_as(values)).numpy()
+
+
+def missing_modality_dropout(present, draws, p, training):
+    """While training: present & (draws ≥ p), a row left with nothing restored to present;
+    at evaluation: present. In torch, rows counted with .sum rather than .any."""
+    present = torch.as_tensor(np.asarray(present, dtype=bool))
+    if not training:
+        return present.numpy().copy()
+    draws = torch.as_tensor(np.asarray(draws, dtype=np.float64))
+    kept = present & (draws >= torch.as_tensor(np.asarray(p, dtype=np.float64)))
+    empty = kept.sum(dim=1, keepdim=True) == 0
+    return torch.where(empty, present, kept).numpy()
+
+
+def missing_adaptation_split(labels, k):
+    """(adapt, evaluate): the first k // C indices of each of the C digits (stable sort by
+    label), and the sorted rest."""
+    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    digits = torch.unique(labels)
+    per_digit = k // len(digits)
+    order = torch.sort(labels, stable=True).indices
+    chosen = torch.cat([order[labels[order] == d][:per_digit] for d in digits])
+    chosen = torch.sort(chosen).values
+    rest = torch.tensor(sorted(set(range(len(labels))) - set(chosen.tolist())),
+                        dtype=torch.int64)
+    return chosen.numpy(), rest.numpy()
