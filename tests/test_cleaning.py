@@ -12,10 +12,12 @@ from mmkit.cleaning import (
     KNNImputer,
     MeanImputer,
     OutlierDetector,
+    compare_denoisers,
     compare_frame_imputers,
     compare_imputers,
     drop_frames,
     interpolate_frames,
+    median_denoise,
     robust_scale,
     robust_z,
 )
@@ -272,3 +274,23 @@ def test_interpolation_beats_the_training_mean_on_smooth_frames():
     errors = compare_frame_imputers(train, val, known)
     assert list(errors) == ["training mean per band", "linear interpolation"]
     assert errors["linear interpolation"] < 0.05 * errors["training mean per band"]
+
+
+# --- noisy pixels -------------------------------------------------------------------------------
+
+def test_the_median_filter_removes_a_speck_and_keeps_flat_images():
+    flat = np.full((1, 64), 0.25)
+    speck = flat.copy()
+    speck[0, 27] = 1.0
+    assert np.allclose(median_denoise(speck), flat)
+    assert np.allclose(median_denoise(flat), flat)
+    assert median_denoise(np.zeros((5, 64))).shape == (5, 64)
+
+
+def test_the_denoising_autoencoder_beats_the_noise_and_the_median_filter_on_digits():
+    split = load_digits_split(standardized=False)
+    scores = compare_denoisers(split.X_train / DIGIT_MAX, split.X_val / DIGIT_MAX,
+                                        noise_level=0.3, epochs=30)
+    assert list(scores) == ["noisy", "median filter", "denoising autoencoder"]
+    assert scores["denoising autoencoder"] > scores["noisy"] + 2       # dB
+    assert scores["denoising autoencoder"] > scores["median filter"] + 2
