@@ -105,12 +105,13 @@ class Encoder(nn.Module):
         n = self.check_batch(batch)
         self.check_shapes(batch)
         rows = self.rows(batch)
-        weight = next(self.parameters())
-        out = torch.zeros(n, self.out_features, dtype=weight.dtype, device=weight.device)
-        if rows.any():
-            out = out.index_put((rows.nonzero()[:, 0],),
-                                self.encode({key: batch[key][rows] for key in self.keys}))
-        return out
+        # the dtype and device of the encoder's own output (a quantised encoder has no
+        # float parameters to read them from); no row present: float32 on the batch's device
+        if not rows.any():
+            return torch.zeros(n, self.out_features, device=batch["present"].device)
+        encoded = self.encode({key: batch[key][rows] for key in self.keys})
+        out = torch.zeros(n, self.out_features, dtype=encoded.dtype, device=encoded.device)
+        return out.index_put((rows.nonzero()[:, 0],), encoded)
 
     def check_shapes(self, batch: Batch) -> None:
         """Raise ValueError unless the batch's tensors have the shapes `encode` reads."""
