@@ -5,6 +5,7 @@
     python -m benchmarks calibration                mmdigits presets: accuracy per modality
     python -m benchmarks fusion                     fusion strategies vs each modality alone
     python -m benchmarks robustness                 missing / noisy modalities, modality dropout
+    python -m benchmarks distributed                1 and 2 processes: steps/s, learning rate
     python -m benchmarks real_voices [--real DIR]   the audio model on real recordings
     python -m benchmarks widgets [NOTEBOOK ...]     each widget's response time in Chromium
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from benchmarks import (
     calibration,
+    distributed,
     fusion,
     notebooks,
     real_voices,
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("fusion", help="fusion strategies vs each modality alone, 3 seeds")
     commands.add_parser("robustness", help="missing and noisy modalities, without and with "
                                            "modality dropout, 3 seeds")
+    commands.add_parser("distributed", help="data-parallel training with 1 and 2 processes "
+                                            "(torchrun): steps/s, learning-rate scaling")
     real = commands.add_parser("real_voices", help="the audio model trained on synthetic "
                                                    "voices, tested and adapted on real ones")
     real.add_argument("--real", type=Path, default=None,
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         print(fusion.main())
     elif args.command == "robustness":
         print(robustness.main())
+    elif args.command == "distributed":
+        print(distributed.main())
     elif args.command == "real_voices":
         print(real_voices.main(args.real, args.out))
     else:

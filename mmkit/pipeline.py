@@ -15,7 +15,9 @@
                   trained again; asking for more epochs continues the run)
     4. test       the test split predicted ONCE, with the selected weights, after the epoch
                   was chosen on validation
-    5. report     `out/metrics.json` (below) and `out/confusion.png`
+    5. report     `out/metrics.json` (below), `out/confusion.png`, and `out/model.pt`: the
+                  selected weights (`torch.save(model.state_dict())`; load them into
+                  `build_model(fusion, text, modality)`)
 
 metrics.json: preset, fusion, seed, text, limit, epochs (asked), epochs_run, best_epoch
 (chosen on validation; 0 = before training), val_accuracy (at best_epoch), val_curve,
@@ -33,6 +35,7 @@ The command line is `python -m mmkit.train --fusion late --preset standard --epo
 import argparse
 import functools
 import json
+import os
 import resource
 import sys
 import time
@@ -43,7 +46,7 @@ import numpy as np
 import torch
 
 from mmkit import metrics
-from mmkit.train import train
+from mmkit.train import all_reduce_sum, distributed, train
 
 TEXT_ENCODERS = ("bag_of_words", "minilm")
 BATCH_SIZE = 32
@@ -125,7 +128,8 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         text: str = "bag_of_words", limit: int | None = None, out: str | Path | None = None,
         checkpoint: bool = True, patience: int | None = None, progress: bool = False,
         modality: str | None = None, modality_dropout: float | dict[str, float] = 0.0,
-        max_grad_norm: float | None = None) -> dict[str, Any]:
+        max_grad_norm: float | None = None, batch_size: int = BATCH_SIZE,
+        learning_rate: float = LEARNING_RATE) -> dict[str, Any]:
     """Train `fusion` on `preset`, select the epoch on validation, test once; write
     `out/metrics.json` and `out/confusion.png` (and `out/checkpoint.pt` with `checkpoint`,
     and `out/run.json`, its settings: resuming with another fusion, preset, seed, text or
@@ -141,6 +145,15 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     evaluation), one float for all or {"text": .., "image": .., "audio": ..}, one per
     modality; a modality alone trains without it. `max_grad_norm`: clip the gradients
     to that norm before each step ("grad_norm_curve": the mean norm before clipping).
+    batch_size: rows per step (per process), learning_rate: Adam's.
+
+    Distributed (a process group joined with `mmkit.train.init_distributed`, processes
+    started by torchrun): the model is wrapped in `DistributedDataParallel`, each process
+    trains on its share of the data (global batch = processes · batch_size), the validation
+    accuracy is counted on each process's share and summed over them, and process 0 alone
+    writes the files and tests; the other processes return {"rank", "world_size", "out",
+    "steps_this_run"}. report: world_size, global_batch_size, steps_per_epoch (per
+    process), steps_per_s and samples_per_s (training only, validation excluded).
     """
     from mmkit.data.dataset import get_preset
     from mmkit.models.encoders import (
@@ -150,7 +163,7 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         predict,
         to_tensors,
     )
-    from mmkit.validate import check_count
+    from mmkit.validate import check_count, check_positive
 
     if modality is not None:
         fusion, modality_dropout = None, 0.0
@@ -171,6 +184,15 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         settings["modality_dropout"] = modality_dropout
     if max_grad_norm is not None:
         settings["max_grad_norm"] = max_grad_norm
+    batch_size = check_count(batch_size, "batch_size", minimum=1)
+    if batch_size != BATCH_SIZE:
+        settings["batch_size"] = batch_size
+    if learning_rate != LEARNING_RATE:
+        settings["learning_rate"] = check_positive(learning_rate, "learning_rate")
+    rank, world = distributed() or (0, 1)
+    device = torch.device("cpu")
+    if world > 1 and torch.distributed.get_backend() == "nccl":   # one GPU per process
+        device = torch.device("cuda", torch.cuda.current_device())
     if checkpoint:  # a checkpoint resumes only the run it was written by
         recorded = out / "run.json"
         if (out / "checkpoint.pt").exists() and recorded.exists():
@@ -182,37 +204,46 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
                 raise ValueError(f"{out} holds the checkpoint of another run ("
                                  + "; ".join(changed) + "): use another --out folder, or "
                                  f"delete {out / 'checkpoint.pt'} to start again")
-        recorded.write_text(json.dumps(settings, indent=1) + "\n")
+        if rank == 0:  # written whole or not at all: the other processes read it too
+            partial = recorded.with_name("run.json.tmp")
+            partial.write_text(json.dumps(settings, indent=1) + "\n")
+            partial.replace(recorded)
 
     train_data = _batch("train", preset, limit)
     val_data = _batch("val", preset)
 
     torch.manual_seed(seed)
-    model = build_model(fusion, text, modality)
+    model = build_model(fusion, text, modality).to(device)
+    trained = model
+    if world > 1:  # backward averages the gradients over the processes
+        trained = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device] if device.type == "cuda" else None)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
-                                 lr=LEARNING_RATE)
+                                 lr=learning_rate)
     steps = 0
     clock = [time.perf_counter()]
 
     dropout_draws = torch.Generator().manual_seed(seed)
-    classify = classification_step(model, optimizer, modality_dropout, dropout_draws,
+    classify = classification_step(trained, optimizer, modality_dropout, dropout_draws,
                                    max_grad_norm)
 
     def step(*tensors: torch.Tensor) -> dict[str, float]:
         nonlocal steps
         steps += 1
-        return classify(*tensors)
+        return classify(*(tensor.to(device) for tensor in tensors))
+
+    val_share = {key: value[rank::world].to(device) for key, value in val_data.items()}
 
     def snapshot() -> dict[str, float]:
         now = time.perf_counter()
-        predicted = predict(model, val_data)
-        taken = {"val_accuracy": metrics.accuracy(val_data["label"], predicted),
-                 "epoch_time_s": now - clock[0]}
+        right = int((predict(model, val_share) == val_share["label"]).sum())
+        right, seen = all_reduce_sum([right, len(val_share["label"])])
+        taken = {"val_accuracy": right / seen, "epoch_time_s": now - clock[0]}
         clock[0] = time.perf_counter()
         return taken
 
     clock[0] = time.perf_counter()
-    history = train(step, to_tensors(train_data), epochs, batch_size=BATCH_SIZE, seed=seed,
+    history = train(step, to_tensors(train_data), epochs, batch_size=batch_size, seed=seed,
                     snapshot=snapshot, monitor="val_accuracy", mode="max", patience=patience,
                     restore_best=True, progress=progress, description=_title(fusion, modality),
                     checkpoint=out / "checkpoint.pt" if checkpoint else None,
@@ -220,6 +251,12 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
                            "modality_dropout": dropout_draws})
     model.eval()
     training_time = sum(s["epoch_time_s"] for e, s in history.snapshots if e > 0)
+    if rank != 0:  # process 0 alone tests and writes
+        return {"rank": rank, "world_size": world, "out": str(out), "steps_this_run": steps}
+    torch.save(model.state_dict(), out / "model.pt")
+    share = -(-len(train_data["label"]) // world)            # rows per process and epoch
+    steps_per_epoch = -(-share // batch_size)
+    steps_per_s = history.epochs * steps_per_epoch / training_time if training_time else 0.0
 
     # --- the test split, read once, with the weights chosen on validation -------------
     test_data = _batch("test", preset)
@@ -227,11 +264,12 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     predictions, times = [], []
     with torch.no_grad():
         for start in range(0, len(labels), INFERENCE_BATCH):
-            part = {key: value[start:start + INFERENCE_BATCH] for key, value in test_data.items()}
+            part = {key: value[start:start + INFERENCE_BATCH].to(device)
+                    for key, value in test_data.items()}
             began = time.perf_counter()
             logits = model(part)
             times.append(time.perf_counter() - began)
-            predictions.append(logits.argmax(dim=1))
+            predictions.append(logits.argmax(dim=1).cpu())
     predicted = torch.cat(predictions)
     classes = model.num_classes
     matrix = metrics.confusion_matrix(labels, predicted, num_classes=classes)
@@ -262,6 +300,9 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
                                   "the whole process)",
             "inference_ms_per_batch": 1000 * float(np.median(times)),
             "inference_batch_size": INFERENCE_BATCH,
+            "world_size": world, "global_batch_size": world * batch_size,
+            "steps_per_epoch": steps_per_epoch, "steps_per_s": steps_per_s,
+            "samples_per_s": steps_per_s * world * batch_size,
         },
     }
     (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -337,22 +378,133 @@ def main(argv: list[str] | None = None) -> int:
                         help="output folder (default runs/<fusion> or runs/<modality>)")
     parser.add_argument("--no-checkpoint", action="store_true")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help="rows per step, per process (global batch: processes × this)")
+    parser.add_argument("--lr", type=float, default=LEARNING_RATE,
+                        help="Adam's learning rate (with k× the global batch, try k× the "
+                             "learning rate: the linear scaling rule)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel training over the processes torchrun starts "
+                             "(torchrun --standalone --nproc_per_node=2 -m mmkit.train "
+                             "--distributed ...)")
     args = parser.parse_args(argv)
     from mmkit.notebook import default_threads
+    from mmkit.train import LaunchError, init_distributed
 
-    torch.set_num_threads(default_threads())  # $MMKIT_THREADS, else up to 4 cores
-    result = run(fusion=args.fusion, preset=args.preset, epochs=args.epochs, seed=args.seed,
-                 text=args.text, limit=args.limit, out=args.out,
-                 checkpoint=not args.no_checkpoint, patience=args.patience,
-                 progress=args.progress, modality=args.modality,
-                 modality_dropout=args.modality_dropout, max_grad_norm=args.max_grad_norm)
-    test = result["test"]
+    rank, world = 0, 1
+    if args.distributed:
+        try:
+            rank, world, _ = init_distributed()
+        except LaunchError as error:
+            parser.error(str(error))
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", 1)) if args.distributed else 1
+    torch.set_num_threads(max(1, default_threads() // local))  # the cores shared out
+    try:
+        result = run(fusion=args.fusion, preset=args.preset, epochs=args.epochs,
+                     seed=args.seed, text=args.text, limit=args.limit, out=args.out,
+                     checkpoint=not args.no_checkpoint, patience=args.patience,
+                     progress=args.progress, modality=args.modality,
+                     modality_dropout=args.modality_dropout,
+                     max_grad_norm=args.max_grad_norm, batch_size=args.batch_size,
+                     learning_rate=args.lr)
+    except BaseException as error:
+        if args.distributed:  # name the process: torchrun stops the others
+            where = ("; the last checkpoint (written by rank 0 after each epoch) is kept: "
+                     "run the same command again to resume" if not args.no_checkpoint
+                     else "")
+            print(f"mmkit.train: rank {rank} of {world} failed: {type(error).__name__}: "
+                  f"{error}{where}", file=sys.stderr, flush=True)
+        raise
+    finally:
+        if args.distributed:
+            torch.distributed.destroy_process_group()
+    if rank != 0:
+        return 0
+    test, report = result["test"], result["report"]
     print(f"{_title(result['fusion'], args.modality)} on {args.preset}: epoch "
           f"{result['best_epoch']} of {result['epochs_run']} chosen on validation (accuracy "
           f"{result['val_accuracy']:.3f}); test accuracy {test['accuracy']:.3f}, macro F1 "
-          f"{test['f1']:.3f}; {result['report']['parameters']} parameters, "
-          f"{result['report']['training_time_s']:.1f} s training; wrote {result['out']}")
+          f"{test['f1']:.3f}; {report['parameters']} parameters, "
+          f"{report['training_time_s']:.1f} s training; wrote {result['out']}")
+    if world > 1:
+        print(f"{world} processes × batch {args.batch_size} = global batch "
+              f"{report['global_batch_size']}: {report['steps_per_s']:.2f} steps/s, "
+              f"{report['samples_per_s']:.0f} samples/s")
     return 0
+
+
+def distributed_command(processes: int, arguments: list[str] | tuple[str, ...] = ()
+                        ) -> list[str]:
+    """The argv that trains with `processes` processes on this machine: `python -m
+    torch.distributed.run --standalone --nproc_per_node=N -m mmkit.train --distributed
+    ARGUMENTS` (torchrun, through this Python; --standalone picks a free port)."""
+    from mmkit.validate import check_count
+
+    processes = check_count(processes, "processes", minimum=1)
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+            f"--nproc_per_node={processes}", "-m", "mmkit.train", "--distributed",
+            *map(str, arguments)]
+
+
+#: What `compare_processes` trains: (processes, batch per process, learning rate).
+PROCESS_SETTINGS = ((1, BATCH_SIZE, LEARNING_RATE), (2, BATCH_SIZE, LEARNING_RATE),
+                    (2, BATCH_SIZE, 2 * LEARNING_RATE), (1, 2 * BATCH_SIZE, LEARNING_RATE))
+
+
+def compare_processes(settings: tuple[tuple[int, int, float], ...] = PROCESS_SETTINGS,
+                      seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 10,
+                      fusion: str = "early", limit: int | None = None,
+                      log: Any = None) -> dict[str, Any]:
+    """Data-parallel training measured on this machine: each (processes, batch per process,
+    learning rate) of `settings` trains `fusion` on mmdigits standard with each seed, started
+    by torchrun (`distributed_command`) as a user would, one thread per process.
+
+    Returns {"last_run", "command", "settings", "cores", "load_average_before" (other work
+    on the machine slows the processes down: the 1-minute load before starting), "runs":
+    [{"processes",
+    "batch_per_process", "global_batch", "learning_rate", and per seed: "steps_per_s",
+    "samples_per_s", "training_time_s", "val_accuracy" (the best epoch's), "steps" (per
+    process, all epochs)}]}. The folders are temporary; nothing of the test split is kept.
+    """
+    import datetime
+    import subprocess
+    import tempfile
+
+    results: dict[str, Any] = {
+        "last_run": datetime.date.today().isoformat(),
+        "command": "python -m benchmarks distributed", "cores": os.cpu_count(),
+        "load_average_before": round(os.getloadavg()[0], 2),
+        "settings": {"fusion": fusion, "epochs": epochs, "seeds": list(seeds),
+                     "limit": limit, "threads_per_process": 1}, "runs": []}
+    environment = {**os.environ, "MMKIT_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   "TQDM_DISABLE": "1"}
+    for processes, batch, rate in settings:
+        row: dict[str, Any] = {"processes": processes, "batch_per_process": batch,
+                               "global_batch": processes * batch, "learning_rate": rate,
+                               "steps_per_s": [], "samples_per_s": [], "training_time_s": [],
+                               "val_accuracy": [], "steps": []}
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as folder:
+                arguments = ["--fusion", fusion, "--epochs", epochs, "--seed", seed,
+                             "--batch-size", batch, "--lr", rate, "--out", folder,
+                             "--no-checkpoint", *(["--limit", limit] if limit else [])]
+                done = subprocess.run(distributed_command(processes, arguments),
+                                      env=environment, capture_output=True, text=True)
+                if done.returncode:
+                    raise RuntimeError(f"{processes} processes, seed {seed} failed:\n"
+                                       f"{done.stderr[-3000:]}")
+                report = json.loads((Path(folder) / "metrics.json").read_text())
+            row["steps_per_s"].append(report["report"]["steps_per_s"])
+            row["samples_per_s"].append(report["report"]["samples_per_s"])
+            row["training_time_s"].append(report["report"]["training_time_s"])
+            row["val_accuracy"].append(report["val_accuracy"])
+            row["steps"].append(report["epochs_run"] * report["report"]["steps_per_epoch"])
+            if log is not None:
+                log(f"{processes} × {batch}, lr {rate:g}, seed {seed}: "
+                    f"{report['report']['steps_per_s']:.2f} steps/s, val "
+                    f"{report['val_accuracy']:.3f}")
+        results["runs"].append(row)
+    return results
 
 
 # --- the comparison: each modality alone against each fusion strategy, over seeds ------------

@@ -48,6 +48,20 @@ Early stopping and model selection work on what `snapshot` returns, a dict:
 after k snapshots in a row without improvement, `restore_best=True` loads the
 best snapshot's state into `state`'s objects at the end. history.best_epoch,
 history.best_value and history.stopped_epoch say what happened.
+
+Distributed data-parallel training (`torch.distributed`, processes started by `torchrun`).
+`init_distributed()` joins the process group torchrun describes in the environment (gloo
+on CPUs, nccl where GPUs exist); from then on `train` runs on this process's share of the
+data, as PyTorch's `DistributedSampler` deals it: every epoch the rows are shuffled with
+`seed + epoch` (`sampler.set_epoch(epoch)`: the same order on every process, a new one each
+epoch), and process r of w takes rows r, r + w, r + 2w, ... of that order, in batches of
+`batch_size` (per process: the global batch is w · batch_size). The step must update a
+model wrapped in `torch.nn.parallel.DistributedDataParallel`, which averages the gradients
+over the processes during `backward`, so every process takes the same optimizer step. The
+losses in the history are reduced over the processes (every process holds the same
+history), only process 0 writes the checkpoint (every process resumes from it) and shows
+the progress bar. With w processes of batch b and one process of batch w · b (rows a
+multiple of w · b, no randomness in the step), the weights end the same to rounding.
 """
 
 import copy
@@ -71,6 +85,8 @@ Data = torch.Tensor | tuple[torch.Tensor, ...]
 Stateful = torch.nn.Module | torch.optim.Optimizer | torch.Generator | Any
 
 FORMAT = "mmkit.train/2"
+#: The environment torchrun gives each process it starts.
+LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 
 
 class CheckpointError(ValueError):
@@ -288,6 +304,83 @@ def load_checkpoint(path: str | Path) -> dict:
                               f"{error}){hint}") from error
 
 
+# --- distributed: the process group torchrun starts ---------------------------------------
+
+class LaunchError(RuntimeError):
+    """`init_distributed` in a process that no launcher started."""
+
+
+def launch_help(arguments: str = "--fusion early") -> str:
+    """How to start `python -m mmkit.train --distributed`: on one machine, and on several."""
+    return (f"launch it with torchrun, which starts the processes and tells each its rank:\n"
+            f"  one machine, 2 processes:\n"
+            f"    torchrun --standalone --nproc_per_node=2 -m mmkit.train --distributed "
+            f"{arguments}\n"
+            f"  2 machines of 2 processes each (run on both, --node_rank 0 on the machine "
+            f"HOST, 1 on the other):\n"
+            f"    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=2 --master_addr=HOST "
+            f"--master_port=29500 -m mmkit.train --distributed {arguments}\n"
+            f"  (`python -m torch.distributed.run` is the same as `torchrun`); without "
+            f"--distributed it trains in this one process")
+
+
+def distributed() -> tuple[int, int] | None:
+    """(rank, world size) of this process when a process group is initialised, else None."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return None
+
+
+def init_distributed(environ: Mapping[str, str] | None = None) -> tuple[int, int, torch.device]:
+    """Join the process group that torchrun described in the environment: (rank, world size,
+    device). Backend gloo on CPUs; nccl, each process on GPU LOCAL_RANK, where GPUs exist.
+
+    A process that no launcher started (RANK, WORLD_SIZE, ... missing) raises LaunchError
+    saying how to launch it."""
+    import torch.distributed as dist
+
+    environ = os.environ if environ is None else environ
+    missing = [name for name in LAUNCHER_VARIABLES if name not in environ]
+    if missing:
+        raise LaunchError(f"--distributed: this process was not started by a launcher "
+                          f"({', '.join(missing)} not set in its environment); "
+                          + launch_help())
+    if not dist.is_available():
+        raise LaunchError("--distributed: this PyTorch build has no torch.distributed")
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(environ["LOCAL_RANK"]))
+        torch.cuda.set_device(device)
+        backend = "nccl"
+    else:
+        device, backend = torch.device("cpu"), "gloo"
+    if not dist.is_initialized():
+        dist.init_process_group(backend)
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def all_reduce_sum(values: list[float]) -> list[float]:
+    """The sums of `values` over every process (the values themselves outside a process
+    group), in float64: counts and totals that become means."""
+    if distributed() is None:
+        return list(values)
+    import torch.distributed as dist
+
+    totals = torch.tensor(values, dtype=torch.float64)
+    if dist.get_backend() == "nccl":
+        totals = totals.cuda()
+    dist.all_reduce(totals)
+    return totals.cpu().tolist()
+
+
+def _barrier() -> None:
+    if distributed() is not None:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 # --- the loop ------------------------------------------------------------------------------
 
 def _improved(value: float, best: float | None, mode: str) -> bool:
@@ -315,7 +408,9 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
     "min" or "max"; patience: stop after that many snapshots without improvement;
     restore_best: load the best snapshot's state into `state` at the end.
     A loss that stops being finite raises FloatingPointError naming the epoch, the
-    step and the last good checkpoint.
+    step and the last good checkpoint. In a process group (`init_distributed`), each
+    process trains on its share of `data` (`DistributedSampler`, see the module
+    docstring) with `batch_size` rows per process.
     """
     epochs = check_count(epochs, "epochs")
     snapshot_every = check_count(snapshot_every, "snapshot_every", minimum=1)
@@ -333,6 +428,16 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
         raise ValueError("checkpoint and restore_best: pass state={name: module or optimizer} "
                          "to save and resume the models' and optimizers' parameters")
     state = dict(state or {})
+    shard = distributed()
+    sampler = None
+    if shard is not None:
+        from torch.utils.data import DistributedSampler
+
+        sampler = DistributedSampler(range(rows), num_replicas=shard[1], rank=shard[0],
+                                     shuffle=True, seed=seed)
+    writer = shard is None or shard[0] == 0
+    progress = progress and writer
+    steps_per_epoch = -(-(rows if sampler is None else len(sampler)) // batch_size)
     generator = torch.Generator().manual_seed(seed)
     history = History()
     settings = {"rows": rows, "batch_size": batch_size}
@@ -421,7 +526,14 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
         for epoch in epoch_bar:
             sums: dict[str, float] = {}
             seen = 0
-            for number, batch in enumerate(as_batches(data, batch_size, generator=generator), 1):
+            if sampler is None:
+                batches = as_batches(data, batch_size, generator=generator)
+            else:                               # this process's share, a new order each epoch
+                sampler.set_epoch(epoch)
+                share = torch.tensor(list(sampler))
+                batches = as_batches(tuple(t[share] for t in _tensors(data)), batch_size,
+                                     shuffle=False)
+            for number, batch in enumerate(batches, 1):
                 losses = step(*batch)
                 size = len(batch[0])
                 for name, value in losses.items():
@@ -433,9 +545,13 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
                                 "no checkpoint (pass checkpoint= to keep one)")
                         raise FloatingPointError(
                             f"training diverged at epoch {epoch + 1}, step {number} of "
-                            f"{-(-rows // batch_size)}: the {name} loss became {value}; {last}")
+                            f"{steps_per_epoch}: the {name} loss became {value}; {last}")
                     sums[name] = sums.get(name, 0.0) + value * size
                 seen += size
+            if shard is not None:                     # the means over every process's rows
+                names = sorted(sums)
+                *totals, seen = all_reduce_sum([sums[name] for name in names] + [seen])
+                sums = dict(zip(names, totals, strict=True))
             for name, total in sums.items():
                 history.losses.setdefault(name, []).append(total / seen)
             epoch_bar.set_postfix({name: f"{values[-1]:.3g}"
@@ -446,7 +562,11 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
             if stop:
                 history.stopped_epoch = epoch + 1
             if path is not None:
-                save(epoch + 1)
+                if writer:
+                    save(epoch + 1)
+                else:
+                    saved_epoch = epoch + 1
+                _barrier()                           # the file is complete for everyone
             if stop:
                 break
     finally:

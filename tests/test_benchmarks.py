@@ -4,6 +4,7 @@ import json
 
 import nbformat
 import numpy as np
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from benchmarks.notebooks import RESULTS, measure, read_rows, write_table
@@ -116,3 +117,26 @@ def test_the_committed_real_voices_table_is_written_from_its_figures(tmp_path):
     for row in results["recipes"]:
         assert len(row["real"]) == len(row["val_accuracy"]) == len(results["seeds"])
     assert all(len(values) == len(results["seeds"]) for values in results["adapted"].values())
+
+
+def test_distributed_measures_one_and_two_processes_on_a_tiny_run(tmp_path):
+    from benchmarks import distributed
+
+    out = tmp_path / "distributed.md"
+    text = distributed.main(out=out, settings=((1, 32, 3e-3), (2, 32, 6e-3)), seeds=(0,),
+                            epochs=1, limit=64)
+    results = json.loads(out.with_suffix(".json").read_text())
+    one, two = results["runs"]
+    assert (one["global_batch"], two["global_batch"]) == (32, 64)
+    assert one["steps"] == [2] and two["steps"] == [1]        # 64 rows: per process, 1 epoch
+    assert all(row["steps_per_s"][0] > 0 and 0 <= row["val_accuracy"][0] <= 1
+               for row in results["runs"])
+    assert two["samples_per_s"][0] == pytest.approx(64 * two["steps_per_s"][0])
+    assert out.read_text() == text and "| 2 | 32 | 64 | 0.006 | 1 |" in text
+    speedup = two["samples_per_s"][0] / one["samples_per_s"][0]
+    assert f"2 processes process {speedup:.2f}× the samples" in text
+    same = {**two, "learning_rate": 3e-3, "val_accuracy": [0.5]}   # the scaling line
+    lines = distributed.findings({**results, "runs": [one, same, two]})
+    assert any("same learning rate (0.003), validation accuracy is 0.500" in line and
+               f"scaled ×2 (0.006) it is {two['val_accuracy'][0]:.3f}" in line
+               for line in lines)

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from mmkit import metrics
 from mmkit.pipeline import main, run
@@ -54,6 +55,18 @@ def test_run_writes_metrics_that_agree_with_mmkit_metrics(first_run):
     assert report["parameters"] > 1000 and report["training_time_s"] > 0
     assert report["peak_memory_mib"] > 10 and report["inference_ms_per_batch"] > 0
     assert result["steps_this_run"] == 2 * 7  # 200 samples in batches of 32: 7 per epoch
+    assert report["world_size"] == 1 and report["global_batch_size"] == 32
+    assert report["samples_per_s"] == pytest.approx(32 * report["steps_per_s"])
+
+
+def test_model_pt_holds_the_selected_weights_that_gave_the_test_predictions(first_run):
+    from mmkit.models.encoders import predict
+    from mmkit.pipeline import _batch, build_model
+
+    folder, result = first_run
+    model = build_model("late")
+    model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+    assert predict(model, _batch("test", "standard")).tolist() == result["test"]["predictions"]
 
 
 def test_a_second_run_into_the_same_folder_resumes(first_run):

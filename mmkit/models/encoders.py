@@ -402,7 +402,8 @@ def drop_modalities(batch: Batch, p: float | Mapping[str, float],
     chosen = _dropout_probabilities(p)
     present = batch["present"]
     rates = torch.tensor([chosen[name] for name in MODALITIES])
-    kept = present & (torch.rand(present.shape, generator=generator) >= rates)
+    draws = torch.rand(present.shape, generator=generator)      # on the generator's CPU
+    kept = present & (draws >= rates).to(present.device)
     emptied = ~kept.any(dim=1, keepdim=True)
     return {**batch, "present": torch.where(emptied, present, kept)}
 
