@@ -103,6 +103,11 @@ def write(results: dict[str, Any], out: Path = RESULTS) -> str:
         table(results),
         "",
         *findings(results),
+        *([f"- **A busy machine:** the load average was {results['load_average_before']} on "
+           f"{results['cores']} cores when the bench started, so the processes shared the "
+           f"cores with other work: the spreads over seeds are mostly that. Run it on an "
+           f"idle machine for cleaner figures."]
+          if results["load_average_before"] >= results["cores"] / 2 else []),
         "",
         "At many machines the same program runs on each (see the README); what changes is "
         "the network: every step all-reduces the gradients, 4 bytes per parameter, so a "

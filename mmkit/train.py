@@ -495,7 +495,12 @@ def train(step: Callable[..., Mapping[str, float]], data: Data, epochs: int,
                           stopped_epoch=plain["stopped_epoch"])
         best_state, waited = saved["best_state"], saved["waited"]
         saved_epoch = history.epochs
-    elif snapshot is not None:
+    if shard is not None and all_reduce_sum([history.epochs])[0] != history.epochs * shard[1]:
+        raise CheckpointError(f"the processes do not resume from the same epoch (rank "
+                              f"{shard[0]}: epoch {history.epochs}, from {path}): every "
+                              f"process must see the checkpoint rank 0 writes; put it in a "
+                              f"folder that every machine shares")
+    if saved_epoch is None and snapshot is not None:
         take(0)
 
     def save(epoch: int) -> None:

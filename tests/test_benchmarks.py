@@ -140,3 +140,71 @@ def test_distributed_measures_one_and_two_processes_on_a_tiny_run(tmp_path):
     assert any("same learning rate (0.003), validation accuracy is 0.500" in line and
                f"scaled ×2 (0.006) it is {two['val_accuracy'][0]:.3f}" in line
                for line in lines)
+
+
+def test_compression_bench_runs_its_steps_on_a_tiny_setting(tmp_path):
+    from benchmarks import compression
+    from mmkit import compress
+
+    out = tmp_path / "compression.md"
+    text = compression.main(out, seeds=(0, 1), widths=(4, 8), sparsities=(0.0, 0.5, 0.99),
+                            temperatures=(2.0,), alphas=(0.5, 0.9), epochs=1, patience=None,
+                            limit=48, repeats=1, log=lambda line: None)
+    assert out.read_text() == text
+    results = json.loads(out.with_suffix(".json").read_text())
+    assert compression.write(results, tmp_path / "again.md") == text   # the text is the figures'
+    names = [r["name"] for r in results["minilm"]["recipes"]]
+    assert names == list(compress.MINILM_RECIPES) and results["minilm"]["chosen"] in names
+    assert all(r["cosine_val"] > 0.8 and r["smaller"] > 1.2 for r in results["minilm"]["recipes"])
+    teacher = results["teacher"]
+    assert teacher["int8"]["size_kb"] < teacher["float"]["size_kb"] / 2
+    assert teacher["int8"]["parameters"] == teacher["float"]["parameters"] == 131178
+    sweep = results["pruning"]["sweep"]
+    assert [r["sparsity"] for r in sweep] == [0.0, 0.5, 0.99]
+    assert abs(sweep[1]["zeros"] - 0.5) < 1e-3 and results["pruning"]["breaks_at"] == 0.99
+    rows = results["widths"]["rows"]
+    assert [r["width"] for r in rows] == [4, 8] and all(len(r["val_accuracy"]) == 2 for r in rows)
+    distilled = results["distillation"]
+    assert distilled["width"] == results["widths"]["student"]
+    assert len(distilled["grid"]) == 2 and len(distilled["distilled_val"]) == 2
+    best = max(distilled["grid"], key=lambda g: g["val_accuracy"])
+    assert (best["temperature"], best["alpha"]) == (distilled["temperature"], distilled["alpha"])
+    assert distilled["distilled_val"][0] == best["val_accuracy"]
+    final = results["final"]
+    assert len(final["student, distilled"]) == len(final["student, cross-entropy"]) == 2
+    assert all(0 <= a <= 1 for values in final.values() for a in values)
+    assert "## Distributed training on one machine" in text and "### " not in text
+    assert text.count("met") + text.count("**missed**") >= 3
+
+
+def test_the_committed_compression_table_is_written_from_its_figures(tmp_path):
+    from benchmarks import compression
+    from mmkit import compress
+
+    results = json.loads(compression.RESULTS.with_suffix(".json").read_text())
+    assert compression.write(results, tmp_path / "c.md") == compression.RESULTS.read_text()
+    s = results["settings"]
+    assert s["preset"] == "standard" and len(s["seeds"]) >= 3 and s["limit"] is None
+    assert results["teacher"]["info"]["val_accuracy"] == compress.load_teacher(
+        with_info=True)[1]["val_accuracy"]                  # the shipped teacher's figures
+    for row in results["widths"]["rows"]:
+        assert len(row["val_accuracy"]) == len(s["seeds"])
+    d = results["distillation"]
+    assert len(d["grid"]) == len(s["temperatures"]) * len(s["alphas"])
+    best = max(d["grid"], key=lambda g: g["val_accuracy"])   # T and alpha chosen on validation
+    assert (best["temperature"], best["alpha"]) == (d["temperature"], d["alpha"])
+    assert d["parameters"] <= 0.25 * results["widths"]["teacher_parameters"]
+    assert all(len(v) == len(s["seeds"]) for k, v in results["final"].items()
+               if k.startswith("student"))
+
+
+def test_the_committed_distributed_table_is_written_from_its_figures(tmp_path):
+    from benchmarks import distributed
+
+    results = json.loads(distributed.RESULTS.with_suffix(".json").read_text())
+    assert distributed.write(results, tmp_path / "d.md") == distributed.RESULTS.read_text()
+    runs = {(r["processes"], r["batch_per_process"], r["learning_rate"]): r
+            for r in results["runs"]}
+    one, two = runs[(1, 32, 0.003)], runs[(2, 32, 0.003)]
+    assert one["steps"] == [2 * s for s in two["steps"]]     # half the steps per process
+    assert len(one["val_accuracy"]) == len(results["settings"]["seeds"]) == 3

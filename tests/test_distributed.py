@@ -41,6 +41,17 @@ FAILING = textwrap.dedent("""
     sys.exit(main(sys.argv[1:]))
 """)
 
+# rank 1 writes into a folder of its own: as on a second machine without a shared folder
+ELSEWHERE = textwrap.dedent("""
+    import os, sys
+    from mmkit.pipeline import main
+
+    argv = sys.argv[1:]
+    if os.environ["RANK"] == "1":
+        argv[argv.index("--out") + 1] += "-elsewhere"
+    sys.exit(main(argv))
+""")
+
 
 def launch(command: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
@@ -97,6 +108,13 @@ def test_a_failing_rank_stops_the_run_named_and_the_checkpoint_resumes(runs, tmp
     kept = load_checkpoint(out / "checkpoint.pt")            # intact, after epoch 1
     assert len(kept["history"]["losses"]["loss"]) == 1
     assert not (out / "metrics.json").exists()
+
+    script.write_text(ELSEWHERE)
+    unshared = launch(command)
+    assert unshared.returncode != 0
+    assert "do not resume from the same epoch" in unshared.stderr
+    assert "a folder that every machine shares" in unshared.stderr
+    assert len(load_checkpoint(out / "checkpoint.pt")["history"]["losses"]["loss"]) == 1
 
     resumed = launch(distributed_command(2, [*SMALL, "--out", out]))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
