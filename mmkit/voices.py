@@ -44,7 +44,7 @@ import torch
 
 from mmkit.data import audio as audio_lib
 from mmkit.data import augment
-from mmkit.data.dataset import IMAGE_SIZE, TEXT_LENGTH, WINDOW, _frames_and_lengths, read_clips
+from mmkit.data.dataset import WINDOW, _frames_and_lengths, audio_only_batch, read_clips
 from mmkit.models.encoders import AudioLSTM, Classifier, fit_classifier, predict
 from mmkit.paths import dataset_dir, realspeech_dir, voices_dir
 from mmkit.validate import check_count, default_rng
@@ -144,23 +144,6 @@ def frames(clips: list[np.ndarray], recipe: Recipe) -> tuple[np.ndarray, np.ndar
     return log_mels, lengths
 
 
-def audio_batch(audio: np.ndarray, lengths: np.ndarray, labels: np.ndarray | None = None
-                ) -> dict[str, torch.Tensor]:
-    """Normalised frames (N, F, 40) and lengths (N,) → a batch with the keys of
-    `dataset.collate` in which only audio is present (labels −1 when not given)."""
-    n = len(audio)
-    tokens = torch.zeros(n, TEXT_LENGTH, dtype=torch.int64)
-    return {"text_ids": tokens, "text_mask": tokens.clone(), "word_ids": tokens.clone(),
-            "word_mask": torch.zeros(n, TEXT_LENGTH, dtype=torch.bool),
-            "image": torch.zeros(n, 1, IMAGE_SIZE, IMAGE_SIZE),
-            "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
-            "audio_length": torch.as_tensor(np.asarray(lengths), dtype=torch.int64),
-            "label": torch.as_tensor(np.full(n, -1) if labels is None else labels,
-                                     dtype=torch.int64),
-            "present": torch.tensor([[False, False, True]] * n).reshape(n, 3),
-            "index": torch.arange(n)}
-
-
 def _augmented(clips: list[np.ndarray], labels: np.ndarray, recipe: Recipe, seed: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The clips and `recipe.copies` augmented versions of each → (frames, lengths, labels,
@@ -204,7 +187,7 @@ class VoiceModel:
     def batch(self, clips: list[np.ndarray], labels: np.ndarray | None = None
               ) -> dict[str, torch.Tensor]:
         log_mels, lengths = frames(clips, self.recipe)
-        return audio_batch(self.normalizer.transform(log_mels), lengths, labels)
+        return audio_only_batch(self.normalizer.transform(log_mels), lengths, labels)
 
     def probabilities(self, clips: list[np.ndarray]) -> np.ndarray:
         """(N, 10): the softmax of the classifier's logits for each clip."""
@@ -235,7 +218,7 @@ def train_voice_model(recipe: Recipe = RECIPES["+ augmentation"], seed: int = 0,
     classifier = Classifier(AudioLSTM(hidden=recipe.hidden))
     model = VoiceModel(classifier, normalizer, recipe)
     val_clips, val_labels = synthetic_clips("val")
-    history = fit_classifier(classifier, audio_batch(audio, lengths, labels),
+    history = fit_classifier(classifier, audio_only_batch(audio, lengths, labels),
                              model.batch(val_clips, val_labels), recipe.epochs, seed=seed,
                              keep_states=False, progress=progress)
     return model, [taken["val_accuracy"] for _, taken in history.snapshots]
@@ -267,7 +250,7 @@ def adapt(model: VoiceModel, clips: list[np.ndarray], labels: np.ndarray, epochs
         lengths = np.concatenate([lengths, old_lengths])
         every = np.concatenate([every, old_labels[chosen]])
     torch.manual_seed(seed)
-    fit_classifier(adapted.classifier, audio_batch(audio, lengths, every), None, epochs,
+    fit_classifier(adapted.classifier, audio_only_batch(audio, lengths, every), None, epochs,
                    batch_size=16, lr=lr, seed=seed, keep_states=False)
     return adapted
 

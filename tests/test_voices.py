@@ -7,7 +7,7 @@ import torch
 
 from mmkit import voices
 from mmkit.data import audio
-from mmkit.data.dataset import AudioFolder, collate
+from mmkit.data.dataset import AudioFolder, MMDigits, audio_only_batch, collate
 from mmkit.models.encoders import accuracy
 from mmkit.paths import realspeech_dir
 
@@ -43,16 +43,21 @@ def test_without_the_ingredients_frames_are_what_the_data_set_computes():
     assert np.all(raw[1] == 1 + 1000 // 80)
 
 
-def test_an_audio_batch_has_the_keys_and_shapes_of_a_collated_one():
+def test_an_audio_only_batch_has_the_keys_and_shapes_of_a_collated_mmdigits_one():
     folder = AudioFolder(realspeech_dir())
-    expected = collate([folder[0], folder[1]])
-    batch = voices.audio_batch(folder.audio[:2], folder.audio_lengths[:2], folder.labels[:2])
+    data = MMDigits("val", "standard")
+    expected = collate([data[0], data[1]])
+    batch = audio_only_batch(folder.audio[:2], folder.audio_lengths[:2], folder.labels[:2])
     assert batch.keys() == expected.keys()
     for key in expected:
         if key != "audio":
             assert batch[key].shape == expected[key].shape, key
-            assert batch[key].dtype == expected[key].dtype, key
+        assert batch[key].dtype == expected[key].dtype, key
     assert batch["present"].tolist() == [[False, False, True]] * 2
+    assert batch["label"].tolist() == folder.labels[:2].tolist()
+    one = collate([folder[0], folder[1]])      # AudioFolder's samples: the same, audio cut
+    assert all(torch.equal(one[key], batch[key]) for key in batch if key != "audio")
+    assert torch.equal(one["audio"], batch["audio"][:, :one["audio"].shape[1]])
 
 
 def test_the_adaptation_split_takes_k_over_10_of_each_digit_and_tests_on_the_rest():

@@ -347,17 +347,27 @@ class AudioFolder(Dataset):
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         """One recording, with the keys of `MMDigits.__getitem__` (only audio present)."""
-        tokens = torch.zeros(TEXT_LENGTH, dtype=torch.int64)
-        return {
-            "text_ids": tokens, "text_mask": tokens.clone(), "word_ids": tokens.clone(),
-            "word_mask": torch.zeros(TEXT_LENGTH, dtype=torch.bool),
-            "image": torch.zeros(1, IMAGE_SIZE, IMAGE_SIZE),
-            "audio": torch.from_numpy(self.audio[i]),
-            "audio_length": torch.tensor(self.audio_lengths[i]),
-            "label": torch.tensor(self.labels[i]),
-            "present": torch.tensor([False, False, True]),
-            "index": torch.tensor(i),
-        }
+        batch = audio_only_batch(self.audio[i:i + 1], self.audio_lengths[i:i + 1],
+                                 self.labels[i:i + 1], index=np.array([i]))
+        return {key: value[0] for key, value in batch.items()}
+
+
+def audio_only_batch(audio: np.ndarray, lengths: np.ndarray, labels: np.ndarray | None = None,
+                     index: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+    """Normalised log-mel frames (N, T, 40) and their lengths (N,) → a batch with the keys
+    of `collate` in which only audio is present: text and image all zeros, `present`
+    (False, False, True) on every row, labels −1 when not given, index 0..N−1 by default."""
+    n = len(audio)
+    tokens = torch.zeros(n, TEXT_LENGTH, dtype=torch.int64)
+    return {"text_ids": tokens, "text_mask": tokens.clone(), "word_ids": tokens.clone(),
+            "word_mask": torch.zeros(n, TEXT_LENGTH, dtype=torch.bool),
+            "image": torch.zeros(n, 1, IMAGE_SIZE, IMAGE_SIZE),
+            "audio": torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+            "audio_length": torch.as_tensor(np.asarray(lengths), dtype=torch.int64),
+            "label": torch.as_tensor(np.full(n, -1) if labels is None else labels,
+                                     dtype=torch.int64),
+            "present": torch.tensor([[False, False, True]] * n, dtype=torch.bool).reshape(n, 3),
+            "index": torch.arange(n) if index is None else torch.as_tensor(index)}
 
 
 def collate(batch: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
