@@ -82,6 +82,7 @@ bench: install chromium
 	$(RUN_ENV) $(PY) -m benchmarks calibration
 	$(RUN_ENV) $(PY) -m benchmarks fusion
 	$(RUN_ENV) $(PY) -m benchmarks robustness
+	$(RUN_ENV) $(PY) -m benchmarks compression
 	$(RUN_ENV) $(PY) -m benchmarks distributed
 	$(RUN_ENV) $(PY) -m benchmarks real_voices
 	$(RUN_ENV) MMKIT_CHROMIUM=$(CHROMIUM) $(PY) -m benchmarks widgets $(NOTEBOOKS)

@@ -7,6 +7,7 @@
     python -m benchmarks robustness                 missing / noisy modalities, modality dropout
     python -m benchmarks distributed                1 and 2 processes: steps/s, learning rate
     python -m benchmarks real_voices [--real DIR]   the audio model on real recordings
+    python -m benchmarks compression [--teacher-only]  quantisation, pruning, distillation
     python -m benchmarks widgets [NOTEBOOK ...]     each widget's response time in Chromium
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from benchmarks import (
     calibration,
+    compression,
     distributed,
     fusion,
     notebooks,
@@ -44,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     real.add_argument("--real", type=Path, default=None,
                       help="a folder of {digit}_*.wav recordings (default: data/realspeech)")
     real.add_argument("--out", type=Path, default=real_voices.RESULTS)
+    small = commands.add_parser("compression", help="quantisation, pruning, smaller and "
+                                                    "distilled models, measured")
+    small.add_argument("--teacher-only", action="store_true",
+                       help="only retrain the teacher, data/models/early_fusion.pt")
+    small.add_argument("--out", type=Path, default=compression.RESULTS)
     timed = commands.add_parser("widgets", help="each widget's response time in a real browser")
     timed.add_argument("paths", nargs="*", type=Path,
                        help="default: every course notebook with a widget")
@@ -61,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print(robustness.main())
     elif args.command == "distributed":
         print(distributed.main())
+    elif args.command == "compression":
+        print(compression.main(args.out, teacher_only=args.teacher_only))
     elif args.command == "real_voices":
         print(real_voices.main(args.real, args.out))
     else:

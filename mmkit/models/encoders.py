@@ -411,7 +411,9 @@ def drop_modalities(batch: Batch, p: float | Mapping[str, float],
 def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
                         modality_dropout: float | Mapping[str, float] = 0.0,
                         generator: torch.Generator | None = None,
-                        max_grad_norm: float | None = None) -> Callable[..., dict[str, float]]:
+                        max_grad_norm: float | None = None,
+                        loss: Callable[[torch.Tensor, Batch], torch.Tensor] | None = None
+                        ) -> Callable[..., dict[str, float]]:
     """The step `mmkit.train.train` runs for a classifier (batch → logits): the tensors of
     one mini-batch (`to_tensors` order) → cross-entropy, backward, one optimizer step;
     returns {"loss", "accuracy"} of the batch. With `modality_dropout` p > 0 (a float, or
@@ -419,7 +421,9 @@ def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
     generator)` (put the generator in the trainer's `state` so that a resumed run draws
     the same); a bad p raises ValueError here, before training. With `max_grad_norm`, the
     gradients are clipped to that total norm before the step (`clip_grad_norm_`), and
-    "grad_norm", their norm before clipping, is returned too."""
+    "grad_norm", their norm before clipping, is returned too. `loss(logits, batch)`
+    replaces the cross-entropy with the labels (e.g. `mmkit.compress.distill`'s loss
+    against a teacher's logits on the same batch)."""
     if max_grad_norm is not None:
         check_positive(max_grad_norm, "max_grad_norm")
     dropping = any(_dropout_probabilities(modality_dropout).values())  # checked before training
@@ -431,9 +435,10 @@ def classification_step(model: nn.Module, optimizer: torch.optim.Optimizer,
         model.train()
         optimizer.zero_grad()
         logits = model(batch)
-        loss = F.cross_entropy(logits, batch["label"])
-        loss.backward()
-        taken = {"loss": loss.item(),
+        value = (F.cross_entropy(logits, batch["label"]) if loss is None
+                 else loss(logits, batch))
+        value.backward()
+        taken = {"loss": value.item(),
                  "accuracy": (logits.argmax(dim=1) == batch["label"]).float().mean().item()}
         if max_grad_norm is not None:
             taken["grad_norm"] = nn.utils.clip_grad_norm_(
