@@ -120,6 +120,22 @@ def build_model(fusion: str | None = "late", text: str = "bag_of_words",
     return Classifier(default_encoders(text=text)[lookup(modality, MODALITIES, "modality")])
 
 
+def _predict_timed(model: torch.nn.Module, data: dict[str, torch.Tensor],
+                   device: torch.device) -> tuple[torch.Tensor, float]:
+    """(the class of each row (N,), the median milliseconds per batch of INFERENCE_BATCH
+    rows): `model` run over `data` in order, without gradients."""
+    predictions, times = [], []
+    with torch.no_grad():
+        for start in range(0, len(data["label"]), INFERENCE_BATCH):
+            part = {key: value[start:start + INFERENCE_BATCH].to(device)
+                    for key, value in data.items()}
+            began = time.perf_counter()
+            logits = model(part)
+            times.append(time.perf_counter() - began)
+            predictions.append(logits.argmax(dim=1).cpu())
+    return torch.cat(predictions), 1000 * float(np.median(times))
+
+
 def _title(fusion: str | None, modality: str | None) -> str:
     return f"{modality} alone" if modality is not None else f"{fusion} fusion"
 
@@ -129,7 +145,7 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         checkpoint: bool = True, patience: int | None = None, progress: bool = False,
         modality: str | None = None, modality_dropout: float | dict[str, float] = 0.0,
         max_grad_norm: float | None = None, batch_size: int = BATCH_SIZE,
-        learning_rate: float = LEARNING_RATE) -> dict[str, Any]:
+        learning_rate: float = LEARNING_RATE, test: bool = True) -> dict[str, Any]:
     """Train `fusion` on `preset`, select the epoch on validation, test once; write
     `out/metrics.json` and `out/confusion.png` (and `out/checkpoint.pt` with `checkpoint`,
     and `out/run.json`, its settings: resuming with another fusion, preset, seed, text or
@@ -145,7 +161,10 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     evaluation), one float for all or {"text": .., "image": .., "audio": ..}, one per
     modality; a modality alone trains without it. `max_grad_norm`: clip the gradients
     to that norm before each step ("grad_norm_curve": the mean norm before clipping).
-    batch_size: rows per step (per process), learning_rate: Adam's.
+    batch_size: rows per step (per process), learning_rate: Adam's. test=False: a run
+    that is not the final evaluation (a quick look, a measurement of speed) does not read
+    the test split: "test" is None, no confusion.png, and the inference time is measured
+    on the validation split.
 
     Distributed (a process group joined with `mmkit.train.init_distributed`, processes
     started by torchrun): the model is wrapped in `DistributedDataParallel`, each process
@@ -259,22 +278,21 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
     steps_per_s = history.epochs * steps_per_epoch / training_time if training_time else 0.0
 
     # --- the test split, read once, with the weights chosen on validation -------------
-    test_data = _batch("test", preset)
-    labels = test_data["label"]
-    predictions, times = [], []
-    with torch.no_grad():
-        for start in range(0, len(labels), INFERENCE_BATCH):
-            part = {key: value[start:start + INFERENCE_BATCH].to(device)
-                    for key, value in test_data.items()}
-            began = time.perf_counter()
-            logits = model(part)
-            times.append(time.perf_counter() - began)
-            predictions.append(logits.argmax(dim=1).cpu())
-    predicted = torch.cat(predictions)
-    classes = model.num_classes
-    matrix = metrics.confusion_matrix(labels, predicted, num_classes=classes)
-    precision, recall, f1 = metrics.precision_recall_f1(labels, predicted, "macro", classes)
-    per_class_f1 = metrics.precision_recall_f1(labels, predicted, None, classes)[2]
+    if test:
+        test_data = _batch("test", preset)
+        labels = test_data["label"]
+        predicted, inference_ms = _predict_timed(model, test_data, device)
+        classes = model.num_classes
+        matrix = metrics.confusion_matrix(labels, predicted, num_classes=classes)
+        precision, recall, f1 = metrics.precision_recall_f1(labels, predicted, "macro", classes)
+        per_class_f1 = metrics.precision_recall_f1(labels, predicted, None, classes)[2]
+        figures = {"samples": len(labels), "accuracy": metrics.accuracy(labels, predicted),
+                   "precision": precision, "recall": recall, "f1": f1,
+                   "per_class_f1": [float(v) for v in per_class_f1],
+                   "confusion_matrix": matrix.tolist(),
+                   "labels": labels.tolist(), "predictions": predicted.tolist()}
+    else:  # a run that is not the final one: no test, the timing on validation
+        inference_ms, figures = _predict_timed(model, val_data, device)[1], None
 
     result = {
         "preset": preset, "fusion": fusion, "modality": modality, "seed": seed, "text": text,
@@ -284,21 +302,14 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         "val_curve": [float(s["val_accuracy"]) for _, s in history.snapshots],
         "loss_curve": [float(v) for v in history.losses.get("loss", [])],
         "grad_norm_curve": [float(v) for v in history.losses.get("grad_norm", [])],
-        "test": {
-            "samples": len(labels),
-            "accuracy": metrics.accuracy(labels, predicted),
-            "precision": precision, "recall": recall, "f1": f1,
-            "per_class_f1": [float(v) for v in per_class_f1],
-            "confusion_matrix": matrix.tolist(),
-            "labels": labels.tolist(), "predictions": predicted.tolist(),
-        },
+        "test": figures,
         "report": {
             "parameters": num_parameters(model),
             "training_time_s": training_time,
             "peak_memory_mib": _peak_memory_mib(),
             "peak_memory_source": "resource.getrusage(RUSAGE_SELF).ru_maxrss (peak RSS of "
                                   "the whole process)",
-            "inference_ms_per_batch": 1000 * float(np.median(times)),
+            "inference_ms_per_batch": inference_ms,
             "inference_batch_size": INFERENCE_BATCH,
             "world_size": world, "global_batch_size": world * batch_size,
             "steps_per_epoch": steps_per_epoch, "steps_per_s": steps_per_s,
@@ -306,8 +317,9 @@ def run(fusion: str | None = "late", preset: str = "standard", epochs: int = 8, 
         },
     }
     (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
-    _confusion_figure(matrix, f"{_title(fusion, modality)}, {preset}: test accuracy "
-                              f"{result['test']['accuracy']:.2f}", out / "confusion.png")
+    if test:
+        _confusion_figure(matrix, f"{_title(fusion, modality)}, {preset}: test accuracy "
+                                  f"{figures['accuracy']:.2f}", out / "confusion.png")
     return {**result, "steps_this_run": steps, "out": str(out)}
 
 
@@ -383,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=LEARNING_RATE,
                         help="Adam's learning rate (with k× the global batch, try k× the "
                              "learning rate: the linear scaling rule)")
+    parser.add_argument("--no-test", action="store_true",
+                        help="do not read the test split (a run that is not the final "
+                             "evaluation)")
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel training over the processes torchrun starts "
                              "(torchrun --standalone --nproc_per_node=2 -m mmkit.train "
@@ -406,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                      progress=args.progress, modality=args.modality,
                      modality_dropout=args.modality_dropout,
                      max_grad_norm=args.max_grad_norm, batch_size=args.batch_size,
-                     learning_rate=args.lr)
+                     learning_rate=args.lr, test=not args.no_test)
     except BaseException as error:
         if args.distributed:  # name the process: torchrun stops the others
             where = ("; the last checkpoint (written by rank 0 after each epoch) is kept: "
@@ -421,10 +436,11 @@ def main(argv: list[str] | None = None) -> int:
     if rank != 0:
         return 0
     test, report = result["test"], result["report"]
+    tested = (f"test accuracy {test['accuracy']:.3f}, macro F1 {test['f1']:.3f}"
+              if test is not None else "test split not read (--no-test)")
     print(f"{_title(result['fusion'], args.modality)} on {args.preset}: epoch "
           f"{result['best_epoch']} of {result['epochs_run']} chosen on validation (accuracy "
-          f"{result['val_accuracy']:.3f}); test accuracy {test['accuracy']:.3f}, macro F1 "
-          f"{test['f1']:.3f}; {report['parameters']} parameters, "
+          f"{result['val_accuracy']:.3f}); {tested}; {report['parameters']} parameters, "
           f"{report['training_time_s']:.1f} s training; wrote {result['out']}")
     if world > 1:
         print(f"{world} processes × batch {args.batch_size} = global batch "
@@ -464,7 +480,8 @@ def compare_processes(settings: tuple[tuple[int, int, float], ...] = PROCESS_SET
     [{"processes",
     "batch_per_process", "global_batch", "learning_rate", and per seed: "steps_per_s",
     "samples_per_s", "training_time_s", "val_accuracy" (the best epoch's), "steps" (per
-    process, all epochs)}]}. The folders are temporary; nothing of the test split is kept.
+    process, all epochs)}]}. The folders are temporary; the test split is not read
+    (`--no-test`).
     """
     import datetime
     import subprocess
@@ -487,7 +504,7 @@ def compare_processes(settings: tuple[tuple[int, int, float], ...] = PROCESS_SET
             with tempfile.TemporaryDirectory() as folder:
                 arguments = ["--fusion", fusion, "--epochs", epochs, "--seed", seed,
                              "--batch-size", batch, "--lr", rate, "--out", folder,
-                             "--no-checkpoint", *(["--limit", limit] if limit else [])]
+                             "--no-checkpoint", "--no-test", *(["--limit", limit] if limit else [])]
                 done = subprocess.run(distributed_command(processes, arguments),
                                       env=environment, capture_output=True, text=True)
                 if done.returncode:

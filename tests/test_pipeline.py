@@ -198,3 +198,20 @@ def test_help_lists_the_choices(capsys):
     shown = capsys.readouterr().out
     for word in ("--fusion", "hierarchical", "--preset", "hard", "--text", "minilm", "--limit"):
         assert word in shown
+
+
+def test_a_run_that_is_not_the_final_one_does_not_read_the_test_split(tmp_path, monkeypatch,
+                                                                        capsys):
+    from mmkit import pipeline
+
+    read = []
+    batch = pipeline._batch
+    monkeypatch.setattr(pipeline, "_batch", lambda split, *a: read.append(split) or
+                        batch(split, *a))
+    assert main(["--fusion", "early", "--limit", "64", "--epochs", "1", "--no-test",
+                 "--out", str(tmp_path)]) == 0
+    assert "test" not in read and read == ["train", "val"]
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["test"] is None and saved["report"]["inference_ms_per_batch"] > 0
+    assert not (tmp_path / "confusion.png").exists()
+    assert "test split not read (--no-test)" in capsys.readouterr().out
