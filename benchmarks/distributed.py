@@ -103,10 +103,11 @@ def write(results: dict[str, Any], out: Path = RESULTS) -> str:
         table(results),
         "",
         *findings(results),
-        *([f"- **A busy machine:** the load average was {results['load_average_before']} on "
-           f"{results['cores']} cores when the bench started, so the processes shared the "
-           f"cores with other work: the spreads over seeds are mostly that. Run it on an "
-           f"idle machine for cleaner figures."]
+        *([f"- **Other work on the machine:** the 1-minute load average was "
+           f"{results['load_average_before']} on {results['cores']} cores when the bench "
+           f"started (it also counts work that had just finished); processes sharing the "
+           f"cores with other work run slower, which widens the spreads. An idle machine "
+           f"gives cleaner figures."]
           if results["load_average_before"] >= results["cores"] / 2 else []),
         "",
         "At many machines the same program runs on each (see the README); what changes is "

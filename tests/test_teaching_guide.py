@@ -9,6 +9,8 @@ differently, a `make` target renamed. Nothing here executes a notebook.
 
 import math
 import re
+import statistics
+import time
 from itertools import pairwise
 
 import nbformat
@@ -16,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DistributedSampler
 
 from benchmarks.notebooks import RESULTS, read_rows
 from mmkit.exercises import (
@@ -26,6 +29,7 @@ from mmkit.exercises import (
     forward_pass,
     fusion_strategies,
     gans,
+    limited_compute,
     loss_functions,
     missing_and_noisy_data,
     multimodal_data,
@@ -318,6 +322,34 @@ def _conv_single(image, kernel):
                      for i in range(image.shape[0] - kh + 1)])
 
 
+def _latency(model, batch, repeats, warmup, reduce=statistics.median, gradients=False):
+    times = []
+    with torch.set_grad_enabled(gradients):
+        for _ in range(warmup):
+            model(batch)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model(batch)
+            times.append(time.perf_counter() - start)
+    return 1000 * reduce(times)
+
+
+def _shards(n, rank, world_size, epochs, seed, set_epoch=True):
+    sampler = DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=True,
+                                 seed=seed)
+    shards = []
+    for epoch in range(epochs):
+        if set_epoch:
+            sampler.set_epoch(epoch)
+        shards.append(list(sampler))
+    return shards
+
+
+def _unpadded_shards(n, rank, world_size, epochs, seed):
+    return [torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+            [rank::world_size] for epoch in range(epochs)]
+
+
 #: (check, the wrong answer whose message the guide quotes in that check's notebook section).
 WRONG_ANSWERS = [
     (welcome.check_switch_point, lambda w, b: b / w),
@@ -505,6 +537,16 @@ WRONG_ANSWERS = [
     (missing_and_noisy_data.check_adaptation_split,
      lambda y, k: (np.sort(np.concatenate([np.flatnonzero(y == d)[:k // 10] for d in range(10)])),
                    np.arange(len(y)))),
+    (limited_compute.check_median_latency, lambda m, b, r, w: _latency(m, b, r, 0)),
+    (limited_compute.check_median_latency,
+     lambda m, b, r, w: _latency(m, b, r, w, reduce=statistics.mean)),
+    (limited_compute.check_median_latency, lambda m, b, r, w: _latency(m, b, r, w, gradients=True)),
+    (limited_compute.check_epoch_shards, lambda *args: _shards(*args, set_epoch=False)),
+    (limited_compute.check_epoch_shards,
+     lambda n, rank, w, epochs, seed: _shards(n, rank, w, epochs, seed + rank)),
+    (limited_compute.check_epoch_shards, _unpadded_shards),
+    (limited_compute.check_scaled_learning_rate, lambda lr, base, b, k: lr / (b * k / base)),
+    (limited_compute.check_scaled_learning_rate, lambda lr, base, b, k: lr * k),
 ]
 
 

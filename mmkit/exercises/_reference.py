@@ -515,3 +515,33 @@ def missing_adaptation_split(labels, k):
     rest = torch.tensor(sorted(set(range(len(labels))) - set(chosen.tolist())),
                         dtype=torch.int64)
     return chosen.numpy(), rest.numpy()
+
+
+# --- 15 limited_compute ---------------------------------------------------------------------
+
+
+def limited_median_latency_ms(seconds, warmup):
+    """The median of the call durations (seconds) after the first `warmup`, in ms:
+    torch.quantile at 0.5 (the middle value for an odd count)."""
+    timed = torch.as_tensor(np.asarray(seconds, dtype=np.float64)[warmup:])
+    return float(torch.quantile(timed, 0.5)) * 1e3
+
+
+def limited_epoch_shards(n, rank, world_size, epochs, seed):
+    """(epochs, ceil(n / world_size)): the indices torch's DistributedSampler (shuffle, the
+    same seed on every rank, set_epoch(e) before epoch e) gives `rank` of `world_size`."""
+    from torch.utils.data import DistributedSampler
+
+    sampler = DistributedSampler(range(n), num_replicas=world_size, rank=rank,
+                                 shuffle=True, seed=seed)
+    shards = []
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
+        shards.append(list(sampler))
+    return np.array(shards, dtype=np.int64)
+
+
+def limited_scaled_learning_rate(base_lr, base_batch, per_process_batch, processes):
+    """The linear scaling rule: η · B_global / B_base, with B_global = b · k processes."""
+    global_batch = torch.tensor(per_process_batch, dtype=torch.float64) * processes
+    return float(base_lr * global_batch / base_batch)
