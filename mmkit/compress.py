@@ -164,11 +164,17 @@ def prune_global(model: nn.Module, sparsity: float) -> nn.Module:
     return pruned
 
 
+def prunable_weights(model: nn.Module) -> torch.Tensor:
+    """Every weight `prune_global` would prune (trainable Linear, Conv2d and Embedding
+    weights), flattened into one tensor (P,), detached."""
+    weights = [module.weight.detach().ravel() for module, _ in _prunable(model)]
+    return torch.cat(weights) if weights else torch.zeros(0)
+
+
 def weight_sparsity(model: nn.Module) -> float:
     """The share of exact zeros among the weights `prune_global` would prune."""
-    weights = [module.weight.detach() for module, _ in _prunable(model)]
-    total = sum(w.numel() for w in weights)
-    return sum(int((w == 0).sum()) for w in weights) / total if total else 0.0
+    weights = prunable_weights(model)
+    return float((weights == 0).sum()) / len(weights) if len(weights) else 0.0
 
 
 def size_on_disk(model: nn.Module) -> int:

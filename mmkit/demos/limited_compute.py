@@ -137,22 +137,16 @@ class PruningSweep:
         self.counts = [np.histogram(np.abs(k), self.bins)[0] for k in self.kept]
 
 
-def _weights(model: nn.Module) -> np.ndarray:
-    return torch.cat([module.weight.detach().ravel() for module in model.modules()
-                      if isinstance(module, compress.PRUNED_LAYERS)
-                      and module.weight.requires_grad]).numpy()
-
-
 def pruning_sweep(model: nn.Module, batch: Mapping[str, torch.Tensor],
                   sparsities: Sequence[float] = SPARSITIES) -> PruningSweep:
     """`compress.prune_global(model, s)` for each sparsity s and its accuracy on `batch`
     (a collate batch): everything the widget draws, computed once."""
     accuracies, kept = [], []
-    total = len(_weights(model))
+    total = len(compress.prunable_weights(model))
     for sparsity in sparsities:
         pruned = compress.prune_global(model, sparsity).eval()
         accuracies.append(accuracy(pruned, batch))
-        weights = _weights(pruned)
+        weights = compress.prunable_weights(pruned).numpy()
         kept.append(weights[weights != 0])
     return PruningSweep([float(s) for s in sparsities], accuracies, kept, total)
 
@@ -248,11 +242,18 @@ def tradeoff_rows(results: Mapping, compressed: bool = True) -> list[dict]:
     rows.append({"name": "teacher, int8", "size_kb": int8["size_kb"],
                  "latency_ms": int8["latency_ms"], "accuracy": int8["val_accuracy"]})
     distilled = results["distillation"]
-    plain = next(r for r in results["widths"]["rows"] if r["width"] == distilled["width"])
+    plain = _distilled_width(results)
     rows.append({"name": f"width {distilled['width']}, distilled", "size_kb": plain["size_kb"],
                  "latency_ms": plain["latency_ms"],
                  "accuracy": _mean(distilled["distilled_val"])})
     return rows
+
+
+def _distilled_width(results: Mapping) -> Mapping:
+    """The row of `compression.json`'s widths that the distilled student shares (its size
+    and latency: distillation changes the weights, not the architecture)."""
+    width = results["distillation"]["width"]
+    return next(row for row in results["widths"]["rows"] if row["width"] == width)
 
 
 def validation_table(results: Mapping) -> str:
@@ -274,7 +275,7 @@ def validation_table(results: Mapping) -> str:
     line("teacher (64), int8", int8["parameters"], int8["size_kb"], int8["latency_ms"],
          f"{int8['val_accuracy']:.3f}")
     distilled = results["distillation"]
-    plain = next(r for r in results["widths"]["rows"] if r["width"] == distilled["width"])
+    plain = _distilled_width(results)
     line(f"width {distilled['width']}, distilled", distilled["parameters"], plain["size_kb"],
          plain["latency_ms"], format_mean_std(distilled["distilled_val"], 3))
     lines.append(f"(distilled with T = {distilled['temperature']:g}, alpha = "
